@@ -1,0 +1,134 @@
+// skein::JoinHandle<T>: the result of a spawned task.
+//
+//   auto h = skein::spawn(work());
+//   int v = co_await h;          // result, or the task's exception rethrown
+//
+// A handle is awaited at most once. Dropping it (or detach()) lets the task
+// run on; its state is freed when it finishes. wait() blocks a thread that is
+// not a skein worker until the task finishes (block_on uses it).
+#pragma once
+
+#include <atomic>
+#include <coroutine>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "skein/detail/context.hpp"
+#include "skein/detail/task_header.hpp"
+
+namespace skein {
+
+namespace detail {
+// Asks a task to stop: sets kCancelRequested and wakes it if it waits in a
+// cancellable wait. Defined by the runtime.
+void request_cancel(TaskHeader* t) noexcept;
+}  // namespace detail
+
+template <class T>
+class JoinHandle {
+ public:
+  JoinHandle() noexcept = default;
+  explicit JoinHandle(detail::SpawnState<T>* s) noexcept : s_(s) {}
+  JoinHandle(JoinHandle&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  JoinHandle& operator=(JoinHandle&& o) noexcept {
+    if (this != &o) {
+      detach();
+      s_ = std::exchange(o.s_, nullptr);
+    }
+    return *this;
+  }
+  JoinHandle(const JoinHandle&) = delete;
+  JoinHandle& operator=(const JoinHandle&) = delete;
+  ~JoinHandle() { detach(); }
+
+  // False once moved-from, detached or awaited.
+  explicit operator bool() const noexcept { return s_ != nullptr; }
+
+  // The spawned task's id (the value skein::this_task::id() returns inside it).
+  std::uint64_t task_id() const {
+    return state("task_id")->id;
+  }
+
+  bool is_finished() const {
+    return state("is_finished")->join_state.load(std::memory_order_acquire) == detail::kDone;
+  }
+
+  // Lets the task run on without anyone awaiting it.
+  void detach() noexcept {
+    if (auto* s = std::exchange(s_, nullptr)) s->release();
+  }
+
+  // Requests cancellation: the task sees skein::operation_canceled at its
+  // next suspension point, and awaiting this handle then throws it. A no-op
+  // on a finished task.
+  void cancel() const { detail::request_cancel(state("cancel")); }
+
+  // Blocks the calling thread (not a skein worker) until the task finishes and
+  // returns its result. Consumes the handle.
+  T wait() {
+    auto* s = state("wait");
+    if (detail::tls_context.worker)
+      throw std::logic_error("skein::JoinHandle::wait blocks the thread; inside a task use co_await");
+    std::uintptr_t st = detail::kRunning;
+    // acq_rel: as the joiner's CAS in the join protocol (task_header.hpp).
+    if (s->join_state.compare_exchange_strong(st, detail::kExternalWaiter, std::memory_order_acq_rel,
+                                              std::memory_order_acquire) ||
+        st == detail::kExternalWaiter) {
+      while ((st = s->join_state.load(std::memory_order_acquire)) != detail::kDone) s->join_state.wait(st);
+    } else if (st != detail::kDone) {
+      throw std::logic_error("skein::JoinHandle::wait: the task is already awaited by another task");
+    }
+    return take();
+  }
+
+  class Awaiter {
+   public:
+    explicit Awaiter(JoinHandle& h) noexcept : h_(h) {}
+    bool await_ready() {
+      auto* s = h_.state("co_await");
+      // Finished and budget left: no suspension at all.
+      return s->join_state.load(std::memory_order_acquire) == detail::kDone && detail::coop_consume();
+    }
+    bool await_suspend(std::coroutine_handle<> h) {
+      detail::TaskHeader* me = detail::suspend_current(h);
+      auto* s = h_.s_;
+      std::uintptr_t expected = detail::kRunning;
+      if (s->join_state.compare_exchange_strong(expected, reinterpret_cast<std::uintptr_t>(me),
+                                                std::memory_order_acq_rel, std::memory_order_acquire))
+        return true;  // the finisher resumes us
+      if (expected != detail::kDone)
+        throw std::logic_error("skein::JoinHandle: the task is already awaited by another task");
+      if (detail::coop_consume()) return false;  // finished meanwhile: go on at once
+      // Finished, but this task's budget is used up: go to the back of the queue.
+      detail::schedule_yield(me);
+      return true;
+    }
+    T await_resume() { return h_.take(); }
+
+   private:
+    JoinHandle& h_;
+  };
+
+  Awaiter operator co_await() & noexcept { return Awaiter(*this); }
+  Awaiter operator co_await() && noexcept { return Awaiter(*this); }
+
+ private:
+  detail::SpawnState<T>* state(const char* what) const {
+    if (!s_) throw std::logic_error(std::string("skein::JoinHandle::") + what +
+                                    ": empty handle (moved-from, detached or already awaited)");
+    return s_;
+  }
+  T take() {
+    struct Release {
+      detail::SpawnState<T>* s;
+      ~Release() { s->release(); }
+    } r{std::exchange(s_, nullptr)};
+    return r.s->result.take();
+  }
+
+  detail::SpawnState<T>* s_ = nullptr;
+};
+
+}  // namespace skein
