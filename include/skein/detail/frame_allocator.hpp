@@ -79,11 +79,11 @@ inline void frame_free(void* p, std::size_t n) noexcept {
       ++c.count[cls];
       return;
     }
-    ::operator delete(p, (cls + 1) * kFrameGranule);
+    ::operator delete(p);
     return;
   }
 #endif
-  ::operator delete(p, n);
+  ::operator delete(p);
 }
 
 }  // namespace skein::detail

@@ -1,0 +1,70 @@
+// Scheduler: the workers, the injection queue, the idle protocol, the blocking
+// pool and shutdown. The public skein::Runtime is a thin owner of this.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "runtime/blocking_pool.hpp"
+#include "runtime/idle.hpp"
+#include "runtime/injection_queue.hpp"
+#include "runtime/worker.hpp"
+#include "skein/runtime.hpp"
+
+namespace skein::detail {
+
+class Scheduler {
+ public:
+  explicit Scheduler(const Options& options);
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  const Options& options() const noexcept { return options_; }
+  std::size_t worker_count() const noexcept { return workers_.size(); }
+  Worker& worker(std::size_t i) noexcept { return *workers_[i]; }
+  InjectionQueue& injection() noexcept { return injection_; }
+  Idle& idle() noexcept { return idle_; }
+  BlockingPool& blocking() noexcept { return blocking_; }
+  bool stopping() const noexcept { return stopping_.load(std::memory_order_acquire); }
+
+  // Entry points behind the functions in skein/detail/context.hpp.
+  void submit_spawned(TaskHeader* t);
+  void schedule(TaskHeader* t);
+  void schedule_yield(TaskHeader* t);
+
+  void shutdown();
+  RuntimeStats stats() const;
+
+ private:
+  void schedule_pinned_remote(TaskHeader* t);
+  void start_workers();
+  void destroy_unfinished_tasks();
+
+  Options options_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  InjectionQueue injection_;
+  Idle idle_;
+  BlockingPool blocking_;
+  std::vector<std::thread> threads_;
+
+  std::atomic<bool> stopping_{false};
+  std::mutex shutdown_mutex_;
+  bool shut_down_ = false;  // guarded by shutdown_mutex_
+
+  // Tasks spawned from threads that are not workers: their registry.
+  std::mutex external_mutex_;
+  std::vector<TaskHeader*> external_live_;  // guarded by external_mutex_
+  std::atomic<std::uint64_t> external_ids_{0};
+};
+
+// Marks a finished task done and returns the task that awaited it, if any
+// (an external waiter is notified here). acq_rel: see task_header.hpp.
+TaskHeader* publish_done(TaskHeader* t) noexcept;
+
+}  // namespace skein::detail

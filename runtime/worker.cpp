@@ -1,0 +1,304 @@
+// The run loop of one worker thread. worker.hpp says where a worker looks for
+// work and in which order; idle.hpp says how it parks.
+#include "runtime/worker.hpp"
+
+#include <pthread.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <string>
+
+#include "runtime/scheduler.hpp"
+#include "skein/detail/context.hpp"
+
+namespace skein::detail {
+
+namespace {
+constexpr int kMaxLifoStreak = 3;
+constexpr std::size_t kInjectionBatch = 32;
+constexpr int kSearchRounds = 2;
+}  // namespace
+
+Worker::Worker(Scheduler& s, std::size_t index)
+    : sched_(s),
+      index_(index),
+      queue_(s.options().local_queue_capacity),
+      producer_(s.injection().make_producer_token()),
+      consumer_(s.injection().make_consumer_token()),
+      rng_(0x9E3779B97F4A7C15ull * (index + 1)) {
+  live_.reserve(sweep_at_);
+}
+
+std::size_t Worker::random_index(std::size_t n) noexcept {
+  // xorshift64*: only spreads thieves over victims, no quality needed.
+  rng_ ^= rng_ >> 12;
+  rng_ ^= rng_ << 25;
+  rng_ ^= rng_ >> 27;
+  return static_cast<std::size_t>((rng_ * 0x2545F4914F6CDD1Dull) >> 32) % n;
+}
+
+void Worker::init_on_thread() { parker_ = make_worker_parker(index_); }
+
+void Worker::run() {
+  ThreadContext& ctx = tls_context;
+  ctx.worker = this;
+  ctx.scheduler = &sched_;
+  ctx.worker_index = static_cast<int>(index_);
+  ctx.current = nullptr;
+
+  while (!sched_.stopping()) {
+    TaskHeader* t = next_task();
+    if (!t) t = search();
+    if (t) {
+      run_task(t);
+      continue;
+    }
+    park();
+  }
+  if (searching_) {
+    searching_ = false;
+    sched_.idle().end_searching();
+  }
+  ctx = ThreadContext{};
+}
+
+void Worker::run_task(TaskHeader* t) {
+  counters_.polls.add();
+  ThreadContext& ctx = tls_context;
+  ctx.current = t;
+  ctx.budget = sched_.options().budget;
+  // After resume() returns the task may already run on another worker (or be
+  // gone): `t` is not touched again.
+  t->resume_point.resume();
+  ctx.current = nullptr;
+}
+
+TaskHeader* Worker::next_task() {
+  if (++tick_ % static_cast<std::uint32_t>(sched_.options().global_queue_interval) == 0) {
+    if (TaskHeader* t = on_tick()) return t;
+  }
+  if (lifo_) {
+    if (lifo_streak_ < kMaxLifoStreak) {
+      ++lifo_streak_;
+      counters_.lifo_polls.add();
+      return std::exchange(lifo_, nullptr);
+    }
+    // The slot has had its turns: its task goes where thieves can see it.
+    push_to_deque(std::exchange(lifo_, nullptr));
+  }
+  lifo_streak_ = 0;
+  if (TaskHeader* t = queue_.pop()) return t;
+  if (!pinned_.empty()) {
+    TaskHeader* t = pinned_.front();
+    pinned_.pop_front();
+    return t;
+  }
+  if (TaskHeader* t = take_from_inbox()) return t;
+  return take_from_injection();
+}
+
+// Every global_queue_interval polls: fairness for the queues a busy deque
+// would otherwise starve, and I/O completions.
+TaskHeader* Worker::on_tick() {
+  parker_->poll_events();
+  // A local push does not fence before deciding whether to wake a sleeper
+  // (see schedule_local); this bounds how long a missed wake-up can last.
+  if (!queue_.empty() && sched_.idle().should_notify()) sched_.idle().notify_one();
+  lifo_streak_ = 0;
+  if (TaskHeader* t = take_from_inbox()) return t;
+  if (!pinned_.empty()) {
+    TaskHeader* t = pinned_.front();
+    pinned_.pop_front();
+    return t;
+  }
+  if (TaskHeader* t = take_from_injection()) return t;
+  // The oldest task of our own deque, so that it cannot starve under a
+  // stream of newer ones.
+  TaskHeader* t = nullptr;
+  if (queue_.steal(t) == LocalQueue::StealResult::kTaken) return t;
+  return nullptr;
+}
+
+TaskHeader* Worker::take_from_inbox() {
+  if (inbox_size_.load(std::memory_order_acquire) == 0) return nullptr;
+  std::vector<TaskHeader*> batch;
+  {
+    std::lock_guard lock(inbox_mutex_);
+    batch.swap(inbox_);
+    inbox_size_.store(0, std::memory_order_relaxed);
+  }
+  pinned_.insert(pinned_.end(), batch.begin(), batch.end());
+  if (pinned_.empty()) return nullptr;
+  TaskHeader* t = pinned_.front();
+  pinned_.pop_front();
+  return t;
+}
+
+// Takes a batch: one to run, the rest into the deque (where thieves can
+// spread them further).
+TaskHeader* Worker::take_from_injection() {
+  TaskHeader* batch[kInjectionBatch];
+  const std::size_t room = (queue_.capacity() - queue_.size()) / 2;
+  const std::size_t want = std::max<std::size_t>(1, std::min(kInjectionBatch, room));
+  const std::size_t n = sched_.injection().pop_bulk(consumer_, batch, want);
+  if (n == 0) return nullptr;
+  counters_.injection_polls.add(n);
+  for (std::size_t i = 1; i < n; ++i) push_to_deque(batch[i]);
+  return batch[0];
+}
+
+TaskHeader* Worker::search() {
+  Idle& idle = sched_.idle();
+  if (!searching_) {
+    if (!idle.try_begin_searching()) return nullptr;
+    searching_ = true;
+  }
+  const std::size_t n = sched_.worker_count();
+  for (int round = 0; round < kSearchRounds; ++round) {
+    const std::size_t start = random_index(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::size_t victim = (start + i) % n;
+      if (victim == index_) continue;
+      counters_.steal_attempts.add();
+      // Steal at most half of our own free room, so the pushes cannot fail.
+      const std::size_t room = (queue_.capacity() - queue_.size()) / 2;
+      if (TaskHeader* t = sched_.worker(victim).queue().steal_into(queue_, room)) {
+        counters_.stolen.add(1 + queue_.size());
+        found_work_while_searching();
+        return t;
+      }
+    }
+    if (TaskHeader* t = take_from_injection()) {
+      found_work_while_searching();
+      return t;
+    }
+    if (TaskHeader* t = take_from_inbox()) {
+      found_work_while_searching();
+      return t;
+    }
+    if (parker_->poll_events()) {
+      if (TaskHeader* t = next_task()) {
+        found_work_while_searching();
+        return t;
+      }
+    }
+  }
+  return nullptr;
+}
+
+// Idle protocol step 2.
+void Worker::found_work_while_searching() {
+  searching_ = false;
+  if (sched_.idle().end_searching() && (!queue_.empty() || sched_.injection().has_work()))
+    sched_.idle().notify_one();
+}
+
+bool Worker::any_work_visible() const {
+  if (sched_.injection().has_work() || inbox_has_work() || !pinned_.empty() || lifo_ || !queue_.empty()) return true;
+  for (std::size_t i = 0; i < sched_.worker_count(); ++i)
+    if (!sched_.worker(i).queue().empty()) return true;
+  return false;
+}
+
+// Idle protocol steps 3 and 4.
+void Worker::park() {
+  Idle& idle = sched_.idle();
+  const bool was_searching = std::exchange(searching_, false);
+  idle.begin_parking(index_, was_searching);
+  std::atomic_thread_fence(std::memory_order_seq_cst);
+  if (any_work_visible() || sched_.stopping()) {
+    if (!idle.cancel_parking(index_)) parker_->park();  // consume the wake-up already sent to us
+    searching_ = true;                                   // either way we now count as a searcher
+    return;
+  }
+  counters_.parks.add();
+  parker_->park();
+  searching_ = true;  // whoever woke us counted us as searching
+}
+
+void Worker::push_to_deque(TaskHeader* t) {
+  if (queue_.push(t)) [[likely]]
+    return;
+  // Full: move the older half to the injection queue, where other workers
+  // find it, then push.
+  counters_.overflows.add();
+  std::vector<TaskHeader*> spill;
+  spill.reserve(queue_.capacity() / 2);
+  queue_.spill_half([&](TaskHeader* x) { spill.push_back(x); });
+  sched_.injection().push_bulk(producer_, spill.begin(), spill.size());
+  sched_.idle().notify_one();
+  if (!queue_.push(t)) {  // thieves emptied nothing and we spilled nothing: cannot happen
+    sched_.injection().push(producer_, t);
+  }
+}
+
+void Worker::schedule_local(TaskHeader* t) {
+  TaskHeader* prev = std::exchange(lifo_, t);
+  if (!prev) return;  // the LIFO slot is not stealable: nothing for a thief yet
+  push_to_deque(prev);
+  // No fence before this check: the task is in our own deque, which we drain
+  // ourselves, so a stale "nobody sleeps" costs parallelism for at most one
+  // tick (on_tick re-checks with a fence), never a lost task. A fence here
+  // would cost every spawn.
+  if (sched_.idle().should_notify()) sched_.idle().notify_one();
+}
+
+void Worker::schedule_pinned(TaskHeader* t) { pinned_.push_back(t); }
+
+void Worker::schedule_yield(TaskHeader* t) {
+  counters_.yields.add();
+  if (t->pinned_worker >= 0) {
+    pinned_.push_back(t);
+    return;
+  }
+  sched_.injection().push(producer_, t);
+  sched_.idle().notify_one();
+}
+
+void Worker::push_inbox(TaskHeader* t) {
+  {
+    std::lock_guard lock(inbox_mutex_);
+    inbox_.push_back(t);
+    inbox_size_.fetch_add(1, std::memory_order_seq_cst);
+  }
+  // Idle protocol step 6: wakes us if we sleep; if we are about to, our
+  // re-check after registering (step 3) sees the inbox.
+  sched_.idle().unpark_worker(index_);
+}
+
+void Worker::register_task(TaskHeader* t) {
+  if (live_.size() >= sweep_at_) sweep_registry();
+  live_.push_back(t);
+}
+
+// Drops the registry's reference to every finished task. Amortised O(1) per
+// spawn: the next sweep comes when the registry has doubled.
+void Worker::sweep_registry() {
+  auto keep = live_.begin();
+  for (TaskHeader* t : live_) {
+    if (t->join_state.load(std::memory_order_acquire) == kDone)
+      t->release();
+    else
+      *keep++ = t;
+  }
+  live_.erase(keep, live_.end());
+  sweep_at_ = std::max<std::size_t>(1024, 2 * live_.size());
+}
+
+void Worker::fill_stats(WorkerStats& out) const {
+  out.polls = counters_.polls.get();
+  out.spawned = counters_.spawned.get();
+  out.completed = counters_.completed.get();
+  out.lifo_polls = counters_.lifo_polls.get();
+  out.stolen = counters_.stolen.get();
+  out.steal_attempts = counters_.steal_attempts.get();
+  out.injection_polls = counters_.injection_polls.get();
+  out.overflows = counters_.overflows.get();
+  out.yields = counters_.yields.get();
+  out.parks = counters_.parks.get();
+  out.local_queue_depth = queue_.size();
+}
+
+}  // namespace skein::detail

@@ -1,0 +1,124 @@
+// Worker: one scheduler thread, its queues and its run loop.
+//
+// Where a worker finds its next task (next_task, then search):
+//   - every `global_queue_interval` polls (a "tick"): the injection queue and
+//     its pinned inbox first, then the oldest task of its own deque, so that
+//     nothing waits behind a busy deque forever; it also reaps I/O events;
+//   - the LIFO slot (the task most recently spawned or woken here), at most
+//     3 polls in a row; after that the slot's task goes into the deque, where
+//     thieves can take it;
+//   - its deque (newest first), then its pinned tasks, then its inbox, then the
+//     injection queue;
+//   - searching (idle.hpp): steal half of a random victim's deque, the
+//     injection queue; then it parks.
+//
+// THREAD SAFETY: everything here is owner-only except `queue()` (thieves
+// steal), `push_inbox` and `parker()->unpark()` (any thread), and the stats
+// (written by the owner with relaxed stores, read by anyone).
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <vector>
+
+#include "runtime/injection_queue.hpp"
+#include "runtime/local_queue.hpp"
+#include "runtime/parker.hpp"
+#include "skein/detail/task_header.hpp"
+#include "skein/stats.hpp"
+
+namespace skein::detail {
+
+class Scheduler;
+
+// A counter written by one thread (relaxed load+store, no RMW) and read by
+// any (a relaxed snapshot).
+class Counter {
+ public:
+  void add(std::uint64_t n = 1) noexcept { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+  std::uint64_t get() const noexcept { return v_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<std::uint64_t> v_{0};
+};
+
+struct alignas(128) WorkerCounters {
+  Counter polls, spawned, completed, lifo_polls, stolen, steal_attempts, injection_polls, overflows, yields, parks;
+};
+
+class Worker {
+ public:
+  Worker(Scheduler& s, std::size_t index);
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // On the worker's thread, before run(): creates its parker.
+  void init_on_thread();
+  // The thread body: runs tasks until the scheduler stops.
+  void run();
+
+  std::size_t index() const noexcept { return index_; }
+  LocalQueue& queue() noexcept { return queue_; }
+  Parker* parker() noexcept { return parker_.get(); }
+  WorkerCounters& counters() noexcept { return counters_; }
+
+  // Owner only.
+  void schedule_local(TaskHeader* t);   // spawned or woken here: the LIFO slot
+  void schedule_pinned(TaskHeader* t);  // a task pinned to this worker
+  void schedule_yield(TaskHeader* t);   // the back of the line
+  void register_task(TaskHeader* t);    // the registry for shutdown
+  std::uint64_t next_task_id() noexcept { return (std::uint64_t(index_ + 1) << 40) | ++task_ids_; }
+
+  // Any thread: a task pinned to this worker, scheduled from elsewhere.
+  void push_inbox(TaskHeader* t);
+  bool inbox_has_work() const noexcept { return inbox_size_.load(std::memory_order_seq_cst) > 0; }
+
+  // After the thread is joined: the registry and what is still queued.
+  std::vector<TaskHeader*>& registry() noexcept { return live_; }
+
+  void fill_stats(WorkerStats& out) const;
+
+ private:
+  TaskHeader* next_task();
+  TaskHeader* on_tick();
+  TaskHeader* search();
+  TaskHeader* take_from_injection();
+  TaskHeader* take_from_inbox();
+  void found_work_while_searching();
+  void park();
+  bool any_work_visible() const;
+  void run_task(TaskHeader* t);
+  void push_to_deque(TaskHeader* t);
+  void sweep_registry();
+  std::size_t random_index(std::size_t n) noexcept;
+
+  Scheduler& sched_;
+  const std::size_t index_;
+  LocalQueue queue_;
+  std::unique_ptr<Parker> parker_;
+  InjectionQueue::ProducerToken producer_;
+  InjectionQueue::ConsumerToken consumer_;
+
+  TaskHeader* lifo_ = nullptr;
+  int lifo_streak_ = 0;
+  std::deque<TaskHeader*> pinned_;  // runnable tasks pinned here
+  std::uint32_t tick_ = 0;
+  bool searching_ = false;
+  std::uint64_t rng_;
+  std::uint64_t task_ids_ = 0;
+
+  std::vector<TaskHeader*> live_;  // spawned here, not yet swept (one reference each)
+  std::size_t sweep_at_ = 1024;
+
+  alignas(64) std::mutex inbox_mutex_;
+  std::vector<TaskHeader*> inbox_;  // guarded by inbox_mutex_
+  std::atomic<std::size_t> inbox_size_{0};
+
+  WorkerCounters counters_;
+};
+
+}  // namespace skein::detail
