@@ -1,0 +1,67 @@
+// The timed loops shared by every workload: one per runtime.
+//
+// The runtime (skein::Runtime, tbb::task_arena) is built once per benchmark
+// call, outside the timed loop; each iteration runs one whole workload and
+// checks its answer.
+#pragma once
+
+#include <benchmark/benchmark.h>
+#include <oneapi/tbb/task_arena.h>
+
+#include <cstddef>
+#include <exception>
+#include <utility>
+
+#include "registry.hpp"
+#include "skein/runtime.hpp"
+
+namespace skein_bench {
+
+// Scheduler counters per iteration, so a run shows how much stealing and
+// parking a workload causes (in the JSON and the console output).
+inline void report_skein_stats(benchmark::State& state, const skein::Runtime& rt) {
+  if (state.iterations() == 0) return;
+  const skein::WorkerStats t = rt.stats().total();
+  using benchmark::Counter;
+  state.counters["stolen"] = Counter(static_cast<double>(t.stolen), Counter::kAvgIterations);
+  state.counters["parks"] = Counter(static_cast<double>(t.parks), Counter::kAvgIterations);
+  state.counters["overflows"] = Counter(static_cast<double>(t.overflows), Counter::kAvgIterations);
+}
+
+// Runs `make_task()` (a skein::Task<T>) to completion with block_on once per
+// iteration on a runtime of p.workers workers; `check(state, result)` returns
+// false (after SkipWithError) when the result is wrong.
+template <class MakeTask, class Check>
+void run_skein(benchmark::State& state, const Params& p, MakeTask make_task, Check check) {
+  try {
+    skein::Runtime rt(skein::Options{.workers = static_cast<std::size_t>(p.workers)});
+    for (auto _ : state) {
+      if (!check(state, rt.block_on(make_task()))) return;
+    }
+    report_skein_stats(state, rt);
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+  }
+}
+
+// The TBB comparator: `body()` runs inside a task_arena of p.workers threads
+// (the benchmark thread plus p.workers - 1 TBB workers).
+template <class Body, class Check>
+void run_tbb(benchmark::State& state, const Params& p, Body body, Check check) {
+  try {
+    tbb::task_arena arena(p.workers);
+    arena.initialize();
+    for (auto _ : state) {
+      if (!check(state, arena.execute(body))) return;
+    }
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+  }
+}
+
+// A check that compares with a fixed expected value.
+inline auto expect(std::int64_t want, const char* what) {
+  return [want, what](benchmark::State& state, std::int64_t got) { return expect_eq(state, got, want, what); };
+}
+
+}  // namespace skein_bench
