@@ -1,0 +1,431 @@
+// Cancellation: CancellationSource / CancellationToken, and the cancellable
+// wait queue every sync primitive (channel, mutex, semaphore, ...) uses.
+//
+//   skein::CancellationSource stop;
+//   auto h = skein::spawn(skein::with_cancellation(stop.token(), worker()));
+//   ...
+//   stop.cancel();   // worker() sees skein::operation_canceled at its next wait
+//
+// Inside a task, `auto reg = token.bind_current_task();` cancels the running
+// task when the token's source is cancelled, for as long as `reg` lives.
+// Cancellation is sticky: once a task is cancelled, every later wait of that
+// task throws operation_canceled at once (the task should unwind). A wait whose
+// result is already available (a ready recv, an uncontended lock) does not
+// suspend and does not throw.
+//
+// THREAD SAFETY: CancellationSource::cancel, CancellationToken and the
+// registrations may be used from any thread. cancel() runs the cancel hooks of
+// the registered tasks while holding the source's lock; a hook only takes the
+// lock of one primitive and never the source's, so the lock order is always
+// source -> primitive.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <coroutine>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "skein/detail/cancel_hook.hpp"
+#include "skein/detail/context.hpp"
+#include "skein/detail/task_header.hpp"
+#include "skein/error.hpp"
+#include "skein/join_handle.hpp"
+#include "skein/task.hpp"
+
+namespace skein {
+
+namespace detail {
+
+// A test-and-test-and-set lock for the short critical sections of the sync
+// primitives (a few pointer moves; never a syscall or an allocation while it
+// is held, except a ring buffer growing in an unbounded channel). After a
+// short spin it yields the CPU, so a preempted holder is not spun against for
+// a whole time slice on a machine with few cores.
+// acquire on lock / release on unlock: everything written in one critical
+// section is visible in the next.
+class SpinLock {
+ public:
+  void lock() noexcept {
+    for (int spins = 0;; ++spins) {
+      if (!locked_.exchange(true, std::memory_order_acquire)) return;
+      while (locked_.load(std::memory_order_relaxed)) {
+        if (++spins > 64) std::this_thread::yield();
+#if defined(__x86_64__) || defined(__i386__)
+        else __builtin_ia32_pause();
+#endif
+      }
+    }
+  }
+  bool try_lock() noexcept {
+    return !locked_.load(std::memory_order_relaxed) && !locked_.exchange(true, std::memory_order_acquire);
+  }
+  void unlock() noexcept { locked_.store(false, std::memory_order_release); }
+
+ private:
+  std::atomic<bool> locked_{false};
+};
+
+using SpinGuard = std::lock_guard<SpinLock>;
+
+class WaiterList;
+
+// How a wait ended; written under the primitive's lock, read by the waiting
+// task after it resumes (the schedule() hand-over orders the two).
+enum class WaitState : std::uint8_t { waiting, completed, closed, cancelled };
+
+// A suspended task in a primitive's wait queue. Lives inside the awaiter, i.e.
+// in the waiting coroutine's frame; no allocation per wait. It is a CancelHook
+// so the runtime's request_cancel can find it (cancel_hook.hpp).
+//
+// All fields except the hook's atomics are guarded by *lock.
+struct Waiter : CancelHook {
+  Waiter() = default;
+  Waiter(const Waiter&) = delete;
+  Waiter& operator=(const Waiter&) = delete;
+
+  Waiter* prev = nullptr;
+  Waiter* next = nullptr;
+  WaiterList* list = nullptr;  // the queue holding it; null when not queued
+  SpinLock* lock = nullptr;    // the lock guarding that queue
+  TaskHeader* task = nullptr;  // set once the wait really suspends
+  // select(): shared by the waiters of all branches. Whoever flips it to
+  // true (acq_rel exchange) completes the select; the others are stale.
+  std::atomic<bool>* claim = nullptr;
+  WaitState state = WaitState::waiting;
+};
+
+// Whether `w` may be completed by the caller (always, unless it belongs to a
+// select another branch of which already won).
+inline bool try_claim(Waiter* w) noexcept {
+  // acq_rel: the winner's writes to the select (which branch, the value) are
+  // ordered with the loser's observation; the value itself is published by the
+  // lock and schedule().
+  return !w->claim || !w->claim->exchange(true, std::memory_order_acq_rel);
+}
+
+// Intrusive FIFO of waiters. Guarded by the owner's lock.
+class WaiterList {
+ public:
+  bool empty() const noexcept { return head_ == nullptr; }
+  std::size_t size() const noexcept { return size_; }
+
+  void push_back(Waiter* w) noexcept {
+    w->next = nullptr;
+    w->prev = tail_;
+    (tail_ ? tail_->next : head_) = w;
+    tail_ = w;
+    w->list = this;
+    ++size_;
+  }
+  void remove(Waiter* w) noexcept {
+    (w->prev ? w->prev->next : head_) = w->next;
+    (w->next ? w->next->prev : tail_) = w->prev;
+    w->prev = w->next = nullptr;
+    w->list = nullptr;
+    --size_;
+  }
+  // The first waiter that can still be completed, removed from the list;
+  // stale select branches met on the way are dropped. Null if none.
+  Waiter* pop_claimable() noexcept {
+    while (Waiter* w = head_) {
+      remove(w);
+      if (try_claim(w)) return w;
+    }
+    return nullptr;
+  }
+
+ private:
+  Waiter* head_ = nullptr;
+  Waiter* tail_ = nullptr;
+  std::size_t size_ = 0;
+};
+
+// Tasks to schedule once the primitive's lock is released (scheduling under
+// the lock would lengthen the critical section). Linked through the waiters'
+// own `next`: a dequeued waiter is owned by whoever dequeued it until its
+// task is scheduled, so nothing else touches those fields.
+class WakeList {
+ public:
+  WakeList() = default;
+  WakeList(const WakeList&) = delete;
+  WakeList& operator=(const WakeList&) = delete;
+  ~WakeList() { wake_all(); }
+
+  void add(Waiter* w) noexcept {
+    w->next = nullptr;
+    (tail_ ? tail_->next : head_) = w;
+    tail_ = w;
+  }
+  void wake_all() noexcept {
+    Waiter* w = std::exchange(head_, nullptr);
+    tail_ = nullptr;
+    while (w) {
+      // Read everything before schedule(): from then on the task may run
+      // and free the waiter.
+      Waiter* next = w->next;
+      TaskHeader* t = w->task;
+      schedule(t);
+      w = next;
+    }
+  }
+
+ private:
+  Waiter* head_ = nullptr;
+  Waiter* tail_ = nullptr;
+};
+
+// The cancel hook of an ordinary (non-select) wait: run by request_cancel
+// on any thread. Withdraws the waiter if it is still queued; if it is not,
+// the wait completed normally at the same time and that result stands.
+inline void cancel_queued_waiter(CancelHook* hook) noexcept {
+  auto* w = static_cast<Waiter*>(hook);
+  bool wake = false;
+  {
+    SpinGuard g(*w->lock);
+    if (w->list && try_claim(w)) {
+      w->list->remove(w);
+      w->state = WaitState::cancelled;
+      wake = true;
+    }
+  }
+  // `w` stays alive until its task's await_resume saw `finished` (disarm),
+  // so reading w->task after the unlock is safe.
+  if (wake) schedule(w->task);
+}
+
+// Step 1 of the cancel protocol (cancel_hook.hpp), done while the
+// primitive's lock is held and `w` was just queued in `list`. Unlike
+// arm_cancel_hook it never runs the hook inline (the hook takes the same lock
+// and would deadlock): if the cancel came first and the hook is ours again,
+// the waiter is withdrawn right here. Returns true if the task must suspend,
+// false if the wait is already over (state cancelled).
+inline bool enqueue_cancellable(Waiter& w, WaiterList& list, SpinLock& lock, TaskHeader* task,
+                                void (*hook)(CancelHook*) noexcept = &cancel_queued_waiter) noexcept {
+  w.task = task;
+  w.lock = &lock;
+  w.state = WaitState::waiting;
+  list.push_back(&w);
+  w.fn = hook;
+  w.finished.store(false, std::memory_order_relaxed);
+  // seq_cst store, then seq_cst load of the flag: pairs with request_cancel's
+  // seq_cst fetch_or then exchange, so either we see the flag or the
+  // canceller sees our hook (Dekker).
+  task->cancel_hook.store(&w, std::memory_order_seq_cst);
+  if (!(task->flags.load(std::memory_order_seq_cst) & kCancelRequested)) return true;
+  if (task->cancel_hook.exchange(nullptr, std::memory_order_acq_rel) != &w)
+    return true;  // a canceller owns the hook: it runs once we unlock
+  // We took our own hook back: nobody else will run it.
+  w.finished.store(true, std::memory_order_relaxed);
+  if (!try_claim(&w)) return true;  // select: another branch won meanwhile
+  list.remove(&w);
+  w.state = WaitState::cancelled;
+  return false;
+}
+
+// Step 3: in await_resume, before the waiter may die. Only for waits that
+// went through enqueue_cancellable (w.task set).
+inline void finish_wait(Waiter& w) noexcept { disarm_cancel_hook(w.task, &w); }
+
+// For a waiter whose frame is destroyed while it is still queued (the runtime
+// destroying unfinished tasks at shutdown): unlink it so the primitive keeps
+// no dangling pointer. Cheap when the wait finished normally (task null).
+inline void abandon_wait(Waiter& w) noexcept {
+  if (!w.task || !w.lock) return;
+  {
+    SpinGuard g(*w.lock);
+    if (w.list) w.list->remove(&w);
+  }
+  disarm_cancel_hook(w.task, &w);
+}
+
+// Throws operation_canceled if the running task has been cancelled. Called
+// by waits before they suspend.
+inline void throw_if_current_cancelled() { throw_if_cancelled(current_task()); }
+
+// The awaiter of a wait that either completes at once or queues the task on
+// a primitive until another task completes it (lock, acquire, wait, ...).
+// The primitive P provides, for SimpleWait<P> (a friend):
+//   SpinLock lock_; WaiterList waiters_;
+//   bool try_complete_locked();  // lock held: take the resource if free
+//   bool try_complete_fast();    // same without the caller holding the lock
+// and completes a queued waiter by popping it (pop_claimable), setting its
+// state to completed and scheduling its task after unlocking.
+template <class P>
+class SimpleWait {
+ public:
+  explicit SimpleWait(P& p) noexcept : p_(&p) {}
+  SimpleWait(SimpleWait&& o) noexcept : p_(o.p_) {}
+  ~SimpleWait() { abandon_wait(node_); }
+
+  bool await_ready() {
+    if (!p_->try_complete_fast()) return false;
+    if (coop_consume()) return true;
+    must_yield_ = true;  // done, but the task has used its budget
+    return false;
+  }
+  bool await_suspend(std::coroutine_handle<> h) {
+    TaskHeader* me = suspend_current(h);
+    if (must_yield_) {
+      schedule_yield(me);
+      return true;
+    }
+    SpinGuard g(p_->lock_);
+    if (p_->try_complete_locked()) return false;
+    return enqueue_cancellable(node_, p_->waiters_, p_->lock_, me);
+  }
+  void await_resume() {
+    if (!node_.task) return;
+    finish_wait(node_);
+    node_.task = nullptr;
+    if (node_.state == WaitState::cancelled) throw operation_canceled();
+  }
+
+ protected:
+  P* p_;
+
+ private:
+  Waiter node_;
+  bool must_yield_ = false;
+};
+
+// Pops every waiter of `list` into `wake` as completed.
+inline void complete_all(WaiterList& list, WakeList& wake) noexcept {
+  while (Waiter* w = list.pop_claimable()) {
+    w->state = WaitState::completed;
+    wake.add(w);
+  }
+}
+
+// Pops the first waiter of `list` into `wake` as completed; false if none.
+inline bool complete_one(WaiterList& list, WakeList& wake) noexcept {
+  Waiter* w = list.pop_claimable();
+  if (!w) return false;
+  w->state = WaitState::completed;
+  wake.add(w);
+  return true;
+}
+
+struct CancelState {
+  std::mutex mu;
+  bool cancelled = false;
+  std::vector<TaskHeader*> tasks;  // registered running tasks (alive while registered)
+};
+
+}  // namespace detail
+
+class CancellationSource;
+
+// Keeps the current task registered with a token; unregisters when destroyed.
+// Lives in the task's frame, so the task is alive while it is registered.
+class CancellationRegistration {
+ public:
+  CancellationRegistration() = default;
+  CancellationRegistration(CancellationRegistration&& o) noexcept
+      : state_(std::move(o.state_)), task_(std::exchange(o.task_, nullptr)) {}
+  CancellationRegistration& operator=(CancellationRegistration&& o) noexcept {
+    if (this != &o) {
+      reset();
+      state_ = std::move(o.state_);
+      task_ = std::exchange(o.task_, nullptr);
+    }
+    return *this;
+  }
+  ~CancellationRegistration() { reset(); }
+
+  void reset() noexcept {
+    if (!state_ || !task_) return;
+    std::lock_guard g(state_->mu);
+    auto& v = state_->tasks;
+    for (auto& t : v)
+      if (t == task_) {
+        t = v.back();
+        v.pop_back();
+        break;
+      }
+    task_ = nullptr;
+  }
+
+ private:
+  friend class CancellationToken;
+  CancellationRegistration(std::shared_ptr<detail::CancelState> s, detail::TaskHeader* t)
+      : state_(std::move(s)), task_(t) {}
+  std::shared_ptr<detail::CancelState> state_;
+  detail::TaskHeader* task_ = nullptr;
+};
+
+// A copyable view of a CancellationSource.
+class CancellationToken {
+ public:
+  CancellationToken() = default;  // never cancelled
+
+  bool is_cancelled() const {
+    if (!state_) return false;
+    std::lock_guard g(state_->mu);
+    return state_->cancelled;
+  }
+  void throw_if_cancelled() const {
+    if (is_cancelled()) throw operation_canceled("skein: cancelled through a CancellationToken");
+  }
+
+  // Registers the running task: when the source is cancelled, the task is
+  // cancelled (as JoinHandle::cancel). If it already is, the task is
+  // cancelled right away. Must be called inside a skein task.
+  [[nodiscard]] CancellationRegistration bind_current_task() const {
+    detail::TaskHeader* t = detail::current_task();
+    if (!t) throw std::logic_error("skein::CancellationToken::bind_current_task: not inside a skein task");
+    if (!state_) return {};
+    {
+      std::lock_guard g(state_->mu);
+      if (!state_->cancelled) {
+        state_->tasks.push_back(t);
+        return CancellationRegistration(state_, t);
+      }
+    }
+    detail::request_cancel(t);
+    return {};
+  }
+
+ private:
+  friend class CancellationSource;
+  explicit CancellationToken(std::shared_ptr<detail::CancelState> s) : state_(std::move(s)) {}
+  std::shared_ptr<detail::CancelState> state_;
+};
+
+// Owns the cancellation of a group of tasks.
+class CancellationSource {
+ public:
+  CancellationSource() : state_(std::make_shared<detail::CancelState>()) {}
+
+  CancellationToken token() const { return CancellationToken(state_); }
+
+  // Cancels every task bound to a token of this source, now and later.
+  // Idempotent; any thread.
+  void cancel() {
+    std::lock_guard g(state_->mu);
+    if (state_->cancelled) return;
+    state_->cancelled = true;
+    // Under the lock: a registration cannot be destroyed (and its task
+    // finish) while its task is being cancelled.
+    for (detail::TaskHeader* t : state_->tasks) detail::request_cancel(t);
+  }
+  bool is_cancelled() const { return token().is_cancelled(); }
+
+ private:
+  std::shared_ptr<detail::CancelState> state_;
+};
+
+// Runs `task` bound to `token`: the returned task is cancelled when the
+// token's source is. Spawn it: skein::spawn(with_cancellation(tok, work())).
+template <class T>
+Task<T> with_cancellation(CancellationToken token, Task<T> task) {
+  auto reg = token.bind_current_task();
+  co_return co_await std::move(task);
+}
+
+}  // namespace skein

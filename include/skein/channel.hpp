@@ -1,0 +1,398 @@
+// skein::Channel<T>: a multi-producer multi-consumer channel between tasks.
+//
+//   skein::Channel<int> ch(1024);                  // bounded: send waits while 1024 are queued
+//   skein::Channel<int> rv(0);                     // rendezvous: send waits for a receiver
+//   skein::Channel<int> un(skein::unbounded);      // send never waits
+//   co_await ch.send(7);
+//   while (auto v = co_await ch.recv()) use(*v);   // nullopt once closed and drained
+//   ch.close();
+//
+// A Channel is neither copyable nor movable (suspended tasks point into it);
+// share it by reference or std::shared_ptr, and keep it alive until every task
+// using it finished.
+//
+// CLOSE: close() is idempotent and any thread may call it. Items already in
+// the channel are still delivered; recv() returns nullopt once the channel is
+// closed and empty. A send that did not complete before close() (called
+// after it, or suspended waiting for room or a receiver) throws
+// skein::send_failed<T>, whose `value` hands the item back; try_send returns
+// SendStatus::closed and leaves its argument untouched. Every waiting sender
+// and receiver is woken. No item is lost or duplicated: an item is either in
+// the buffer, in exactly one suspended sender, or delivered.
+//
+// CANCELLATION: a task suspended in send() or recv() that is cancelled
+// throws skein::operation_canceled; a cancelled send did not happen (its
+// value is dropped with the awaiter), a cancelled recv took nothing.
+//
+// ALGORITHM: one SpinLock guards a ring buffer (power-of-two storage growing
+// by doubling up to the capacity, so a large bound costs nothing until used)
+// and two intrusive FIFO lists of suspended waiters (receivers, senders). The
+// waiter nodes live in the awaiters, i.e. in the waiting coroutines' frames:
+// no allocation per item or per wait.
+//   send: a receiver waits -> the value goes straight into its awaiter (hand
+//         off) and it is woken; else room in the buffer -> push; else the
+//         sender queues itself with a pointer to its value.
+//   recv: buffer not empty -> pop, and if a sender waits, move its value into
+//         the freed slot and wake it; else a sender waits (rendezvous) -> take
+//         its value and wake it; else closed -> nullopt; else queue itself
+//         with a pointer to its result slot.
+// Invariants: receivers wait only while the buffer is empty; senders wait
+// only while it is full (for cap 0: always). Tasks are scheduled after the
+// lock is released (WakeList).
+//
+// MEMORY ORDER: every shared field is read and written under the lock
+// (acquire/release); a woken task reads its result after schedule(), whose
+// queue hand-over is a release/acquire pair. The cancel hook protocol is in
+// cancel.hpp.
+//
+// THREAD SAFETY: every member function may be called from any thread;
+// send/recv must be awaited inside a skein task. try_* never suspend.
+#pragma once
+
+#include <concepts>
+#include <coroutine>
+#include <cstddef>
+#include <cstdint>
+#include <exception>
+#include <limits>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "skein/cancel.hpp"
+#include "skein/detail/context.hpp"
+#include "skein/error.hpp"
+
+namespace skein {
+
+// The channel was closed.
+class channel_closed : public std::runtime_error {
+ public:
+  explicit channel_closed(const std::string& what = "skein: channel closed") : std::runtime_error(what) {}
+};
+
+// A send that could not complete because the channel was closed; `value` is
+// the item that was not sent.
+template <class T>
+class send_failed : public channel_closed {
+ public:
+  explicit send_failed(T v) : channel_closed("skein: send on a closed channel"), value(std::move(v)) {}
+  T value;
+};
+
+enum class SendStatus { sent, full, closed };
+enum class RecvStatus { received, empty, closed };
+
+struct unbounded_t {
+  explicit constexpr unbounded_t() = default;
+};
+inline constexpr unbounded_t unbounded{};
+
+template <class T>
+class Select;
+
+namespace detail {
+
+// FIFO ring of T with power-of-two storage, grown by doubling on demand.
+// Not thread-safe (the channel's lock guards it).
+template <class T>
+class Ring {
+ public:
+  Ring() = default;
+  Ring(const Ring&) = delete;
+  Ring& operator=(const Ring&) = delete;
+  ~Ring() {
+    while (size_) pop();
+    std::allocator<T>().deallocate(buf_, storage_);
+  }
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+
+  template <class U>
+  void push(U&& v) {
+    if (size_ == storage_) grow();
+    std::construct_at(buf_ + ((head_ + size_) & (storage_ - 1)), std::forward<U>(v));
+    ++size_;
+  }
+  T pop() {
+    T* slot = buf_ + head_;
+    T v(std::move(*slot));
+    std::destroy_at(slot);
+    head_ = (head_ + 1) & (storage_ - 1);
+    --size_;
+    return v;
+  }
+
+ private:
+  void grow() {
+    std::size_t n = storage_ ? storage_ * 2 : 16;
+    T* nb = std::allocator<T>().allocate(n);
+    for (std::size_t i = 0; i < size_; ++i) {
+      T* from = buf_ + ((head_ + i) & (storage_ - 1));
+      std::construct_at(nb + i, std::move(*from));
+      std::destroy_at(from);
+    }
+    std::allocator<T>().deallocate(buf_, storage_);
+    buf_ = nb;
+    storage_ = n;
+    head_ = 0;
+  }
+
+  T* buf_ = nullptr;
+  std::size_t storage_ = 0;  // 0 or a power of two
+  std::size_t head_ = 0;
+  std::size_t size_ = 0;
+};
+
+}  // namespace detail
+
+template <class T>
+class Channel {
+  struct SendWaiter : detail::Waiter {
+    T* value = nullptr;  // the suspended sender's item
+  };
+  struct RecvWaiter : detail::Waiter {
+    std::optional<T>* slot = nullptr;  // where a sender puts the item
+  };
+
+ public:
+  static constexpr std::size_t kUnbounded = std::numeric_limits<std::size_t>::max();
+
+  // capacity 0: rendezvous.
+  explicit Channel(std::size_t capacity) : capacity_(capacity) {}
+  explicit Channel(unbounded_t) : capacity_(kUnbounded) {}
+  Channel(const Channel&) = delete;
+  Channel& operator=(const Channel&) = delete;
+
+  ~Channel() {
+    // A task still waiting on a destroyed channel is a lifetime bug in the
+    // caller that would otherwise resume into freed memory.
+    if (!receivers_.empty() || !senders_.empty()) std::terminate();
+  }
+
+  std::size_t capacity() const noexcept { return capacity_; }
+  bool is_unbounded() const noexcept { return capacity_ == kUnbounded; }
+  std::size_t size() const {
+    detail::SpinGuard g(lock_);
+    return buffer_.size();
+  }
+  // Tasks suspended in recv() / send() right now (for tests and diagnostics).
+  std::size_t waiting_receivers() const {
+    detail::SpinGuard g(lock_);
+    return receivers_.size();
+  }
+  std::size_t waiting_senders() const {
+    detail::SpinGuard g(lock_);
+    return senders_.size();
+  }
+  bool is_closed() const {
+    detail::SpinGuard g(lock_);
+    return closed_;
+  }
+
+  // Closes the channel (see CLOSE above). Returns false if it already was.
+  bool close() {
+    detail::WakeList wake;
+    detail::SpinGuard g(lock_);
+    if (closed_) return false;
+    closed_ = true;
+    while (detail::Waiter* w = receivers_.pop_claimable()) {
+      w->state = detail::WaitState::closed;
+      wake.add(w);
+    }
+    while (detail::Waiter* w = senders_.pop_claimable()) {
+      w->state = detail::WaitState::closed;
+      wake.add(w);
+    }
+    return true;  // the guard unlocks first, then `wake` schedules
+  }
+
+  // Never suspends. Moves from `value` only when it returns sent.
+  SendStatus try_send(T&& value) {
+    detail::WakeList wake;
+    detail::SpinGuard g(lock_);
+    return send_locked(value, wake);
+  }
+  SendStatus try_send(const T& value)
+    requires std::copy_constructible<T>
+  {
+    T copy(value);
+    return try_send(std::move(copy));
+  }
+
+  // Never suspends.
+  RecvStatus try_recv(std::optional<T>& out) {
+    detail::WakeList wake;
+    detail::SpinGuard g(lock_);
+    return recv_locked(out, wake);
+  }
+  std::optional<T> try_recv() {
+    std::optional<T> out;
+    try_recv(out);
+    return out;
+  }
+
+  class [[nodiscard]] SendAwaiter {
+   public:
+    SendAwaiter(Channel& ch, T&& v) : ch_(&ch), value_(std::move(v)) {}
+    // Movable before it is awaited (so select() and helpers can hold it).
+    SendAwaiter(SendAwaiter&& o) noexcept(std::is_nothrow_move_constructible_v<T>)
+        : ch_(o.ch_), value_(std::move(o.value_)) {}
+    ~SendAwaiter() { detail::abandon_wait(node_); }
+
+    bool await_ready() {
+      SendStatus s;
+      {
+        detail::WakeList wake;
+        detail::SpinGuard g(ch_->lock_);
+        s = ch_->send_locked(value_, wake);
+      }
+      if (s == SendStatus::full) return false;
+      node_.state = s == SendStatus::sent ? detail::WaitState::completed : detail::WaitState::closed;
+      if (detail::coop_consume()) return true;
+      must_yield_ = true;
+      return false;
+    }
+    bool await_suspend(std::coroutine_handle<> h) {
+      detail::TaskHeader* me = detail::suspend_current(h);
+      if (must_yield_) {
+        detail::schedule_yield(me);
+        return true;
+      }
+      detail::WakeList wake;
+      detail::SpinGuard g(ch_->lock_);
+      SendStatus s = ch_->send_locked(value_, wake);
+      if (s != SendStatus::full) {
+        node_.state = s == SendStatus::sent ? detail::WaitState::completed : detail::WaitState::closed;
+        return false;
+      }
+      node_.value = &value_;
+      return detail::enqueue_cancellable(node_, ch_->senders_, ch_->lock_, me);
+    }
+    void await_resume() {
+      if (node_.task) detail::finish_wait(node_);
+      node_.task = nullptr;
+      switch (node_.state) {
+        case detail::WaitState::completed: return;
+        case detail::WaitState::cancelled: throw operation_canceled();
+        default: throw send_failed<T>(std::move(value_));
+      }
+    }
+
+   private:
+    friend class Channel;
+    template <class>
+    friend class Select;
+    Channel* ch_;
+    T value_;
+    SendWaiter node_;
+    bool must_yield_ = false;
+  };
+
+  class [[nodiscard]] RecvAwaiter {
+   public:
+    explicit RecvAwaiter(Channel& ch) noexcept : ch_(&ch) {}
+    RecvAwaiter(RecvAwaiter&& o) noexcept : ch_(o.ch_) {}
+    ~RecvAwaiter() { detail::abandon_wait(node_); }
+
+    bool await_ready() {
+      RecvStatus s;
+      {
+        detail::WakeList wake;
+        detail::SpinGuard g(ch_->lock_);
+        s = ch_->recv_locked(result_, wake);
+      }
+      if (s == RecvStatus::empty) return false;
+      if (detail::coop_consume()) return true;
+      must_yield_ = true;
+      return false;
+    }
+    bool await_suspend(std::coroutine_handle<> h) {
+      detail::TaskHeader* me = detail::suspend_current(h);
+      if (must_yield_) {
+        detail::schedule_yield(me);
+        return true;
+      }
+      detail::WakeList wake;
+      detail::SpinGuard g(ch_->lock_);
+      if (ch_->recv_locked(result_, wake) != RecvStatus::empty) return false;
+      node_.slot = &result_;
+      return detail::enqueue_cancellable(node_, ch_->receivers_, ch_->lock_, me);
+    }
+    std::optional<T> await_resume() {
+      if (node_.task) {
+        detail::finish_wait(node_);
+        node_.task = nullptr;
+        if (node_.state == detail::WaitState::cancelled) throw operation_canceled();
+      }
+      return std::move(result_);
+    }
+
+   private:
+    friend class Channel;
+    template <class>
+    friend class Select;
+    Channel* ch_;
+    std::optional<T> result_;
+    RecvWaiter node_;
+    bool must_yield_ = false;
+  };
+
+  // co_await: completes when the item is in the channel or handed to a
+  // receiver. Throws send_failed<T> (with the item) if the channel is closed.
+  SendAwaiter send(T value) { return SendAwaiter(*this, std::move(value)); }
+  // co_await: the next item, or nullopt once the channel is closed and empty.
+  RecvAwaiter recv() noexcept { return RecvAwaiter(*this); }
+
+ private:
+  template <class>
+  friend class Select;
+
+  // Lock held. Moves from `v` only when it returns sent.
+  SendStatus send_locked(T& v, detail::WakeList& wake) {
+    if (closed_) return SendStatus::closed;
+    if (detail::Waiter* w = receivers_.pop_claimable()) {
+      *static_cast<RecvWaiter*>(w)->slot = std::move(v);
+      w->state = detail::WaitState::completed;
+      wake.add(w);
+      return SendStatus::sent;
+    }
+    if (buffer_.size() < capacity_) {
+      buffer_.push(std::move(v));
+      return SendStatus::sent;
+    }
+    return SendStatus::full;
+  }
+
+  // Lock held. Leaves `out` untouched unless it returns received.
+  RecvStatus recv_locked(std::optional<T>& out, detail::WakeList& wake) {
+    if (!buffer_.empty()) {
+      out.emplace(buffer_.pop());
+      // Room was made: the longest-waiting sender fills it.
+      if (detail::Waiter* w = senders_.pop_claimable()) {
+        buffer_.push(std::move(*static_cast<SendWaiter*>(w)->value));
+        w->state = detail::WaitState::completed;
+        wake.add(w);
+      }
+      return RecvStatus::received;
+    }
+    if (detail::Waiter* w = senders_.pop_claimable()) {  // rendezvous
+      out.emplace(std::move(*static_cast<SendWaiter*>(w)->value));
+      w->state = detail::WaitState::completed;
+      wake.add(w);
+      return RecvStatus::received;
+    }
+    return closed_ ? RecvStatus::closed : RecvStatus::empty;
+  }
+
+  const std::size_t capacity_;
+  mutable detail::SpinLock lock_;
+  bool closed_ = false;
+  detail::Ring<T> buffer_;
+  detail::WaiterList receivers_;
+  detail::WaiterList senders_;
+};
+
+}  // namespace skein

@@ -1,0 +1,75 @@
+// skein::Semaphore: a counting semaphore for tasks.
+//
+//   skein::Semaphore slots(4);          // at most 4 tasks in the section
+//   co_await slots.acquire();
+//   ... ; slots.release();
+//
+// FAIRNESS: FIFO. release() hands its permit straight to the longest waiter;
+// a free permit is not taken by a newcomer while others wait.
+//
+// ALGORITHM / MEMORY ORDER: a SpinLock guards the permit count and the FIFO
+// of waiters; permits change hands under it (acquire/release), and a woken
+// waiter reads its state after schedule()'s release/acquire hand-over.
+//
+// THREAD SAFETY: any thread; acquire() inside a skein task. A task suspended
+// in acquire() that is cancelled throws operation_canceled and holds no permit.
+#pragma once
+
+#include <cstddef>
+#include <stdexcept>
+
+#include "skein/cancel.hpp"
+
+namespace skein {
+
+class Semaphore {
+ public:
+  explicit Semaphore(std::size_t permits) : permits_(permits) {}
+  Semaphore(const Semaphore&) = delete;
+  Semaphore& operator=(const Semaphore&) = delete;
+  ~Semaphore() {
+    if (!waiters_.empty()) std::terminate();  // a task still waits: caller's lifetime bug
+  }
+
+  bool try_acquire() {
+    detail::SpinGuard g(lock_);
+    return try_complete_locked();
+  }
+
+  // Returns n permits; each goes to a waiter if one waits.
+  void release(std::size_t n = 1) {
+    if (n == 0) return;
+    detail::WakeList wake;
+    detail::SpinGuard g(lock_);
+    while (n > 0 && detail::complete_one(waiters_, wake)) --n;
+    permits_ += n;
+  }
+
+  std::size_t available() const {
+    detail::SpinGuard g(lock_);
+    return permits_;
+  }
+
+  class [[nodiscard]] Awaiter : public detail::SimpleWait<Semaphore> {
+    using SimpleWait::SimpleWait;
+  };
+  Awaiter acquire() noexcept { return Awaiter(*this); }
+
+ private:
+  friend class detail::SimpleWait<Semaphore>;
+  bool try_complete_locked() noexcept {
+    if (permits_ == 0 || !waiters_.empty()) return false;
+    --permits_;
+    return true;
+  }
+  bool try_complete_fast() noexcept {
+    detail::SpinGuard g(lock_);
+    return try_complete_locked();
+  }
+
+  mutable detail::SpinLock lock_;
+  std::size_t permits_;
+  detail::WaiterList waiters_;
+};
+
+}  // namespace skein
