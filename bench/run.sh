@@ -14,6 +14,7 @@
 # SKEIN_BENCH_BIN the binary; BENCH_RESULTS_DIR where results go;
 # SKEIN_BENCH_PYTHON the python with matplotlib (default /usr/bin/python3).
 set -euo pipefail
+export PYTHONDONTWRITEBYTECODE=1  # no __pycache__ in bench/
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bin="${SKEIN_BENCH_BIN:-$root/build/release/bench/skein_bench}"
