@@ -1,8 +1,54 @@
-// Creates the Parker a worker sleeps in. Called on the worker's own thread.
+// Creates the Parker a worker sleeps in. Called on the worker's own thread, so
+// the ring it creates has that thread as its single issuer.
+#include <cstdio>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+
+#include "io/io_context.hpp"
+#include "io/io_parker.hpp"
 #include "runtime/parker.hpp"
+#include "skein/detail/context.hpp"
+
+namespace skein::io {
+
+thread_local IoParker* tls_io_parker = nullptr;
+thread_local int tls_io_setup_errno = 0;
+namespace {
+thread_local std::string tls_io_setup_message;
+}
+
+int worker_ring_error() noexcept { return tls_io_setup_errno; }
+
+IoParker& IoParker::current(const char* what) {
+  if (IoParker* p = tls_io_parker) [[likely]]
+    return *p;
+  if (!detail::tls_context.worker)
+    throw std::logic_error(std::string("skein::") + what +
+                           ": I/O and timers can only be awaited inside a task run by a skein::Runtime worker");
+  throw std::system_error(tls_io_setup_errno ? tls_io_setup_errno : ENOSYS, std::system_category(),
+                          std::string("skein::") + what + ": io_uring is unavailable on this worker (" +
+                              tls_io_setup_message + ")");
+}
+
+}  // namespace skein::io
 
 namespace skein::detail {
 
-std::unique_ptr<Parker> make_worker_parker(std::size_t /*worker_index*/) { return std::make_unique<Parker>(); }
+std::unique_ptr<Parker> make_worker_parker(std::size_t worker_index) {
+  try {
+    auto p = std::make_unique<io::IoParker>(worker_index);
+    io::tls_io_parker = p.get();
+    return p;
+  } catch (const std::system_error& e) {
+    // The runtime still runs (tasks, channels, ...); the first I/O call on
+    // this worker throws with this cause.
+    io::tls_io_setup_errno = e.code().value();
+    io::tls_io_setup_message = e.what();
+    io::tls_io_parker = nullptr;
+    return std::make_unique<Parker>();
+  }
+}
 
 }  // namespace skein::detail
