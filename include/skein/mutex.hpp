@@ -23,6 +23,7 @@
 // not own the mutex.
 #pragma once
 
+#include <cstddef>
 #include <mutex>
 #include <stdexcept>
 #include <utility>
@@ -67,6 +68,12 @@ class Mutex {
     Mutex* m_ = nullptr;
   };
 
+  // Tasks suspended in lock() right now (for tests and diagnostics).
+  std::size_t waiting() const {
+    detail::SpinGuard g(lock_);
+    return waiters_.size();
+  }
+
   bool try_lock() {
     detail::SpinGuard g(lock_);
     return try_complete_locked();
@@ -107,7 +114,7 @@ class Mutex {
     if (!detail::complete_one(waiters_, wake)) locked_ = false;
   }
 
-  detail::SpinLock lock_;
+  mutable detail::SpinLock lock_;
   bool locked_ = false;
   detail::WaiterList waiters_;
 };

@@ -1,0 +1,119 @@
+// Event (manual reset) and Notify (one waiter / all, one stored permit).
+#include "skein/event.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <vector>
+
+#include "skein/notify.hpp"
+#include "skein/runtime.hpp"
+#include "skein/spawn.hpp"
+#include "tests/sync/sync_test_util.hpp"
+
+namespace {
+
+using skein::Event;
+using skein::Notify;
+using skein::Task;
+
+Task<void> wait_event(Event* e, std::atomic<int>* woke) {
+  co_await e->wait();
+  woke->fetch_add(1);
+}
+
+TEST(Event, SetWakesAllAndStaysSetUntilReset) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  rt.block_on([]() -> Task<void> {
+    Event e;
+    std::atomic<int> woke{0};
+    std::vector<skein::JoinHandle<void>> hs;
+    for (int i = 0; i < 10; ++i) hs.push_back(skein::spawn(wait_event(&e, &woke)));
+    for (int k = 0; k < 50; ++k) co_await skein::yield();
+    EXPECT_EQ(woke.load(), 0);
+    e.set();
+    for (auto& h : hs) co_await h;
+    EXPECT_EQ(woke.load(), 10);
+    EXPECT_TRUE(e.is_set());
+    co_await e.wait();  // set: ready at once
+    e.reset();
+    EXPECT_FALSE(e.is_set());
+    auto late = skein::spawn(wait_event(&e, &woke));
+    for (int k = 0; k < 50; ++k) co_await skein::yield();
+    EXPECT_EQ(woke.load(), 10);
+    e.set();
+    co_await late;
+    EXPECT_EQ(woke.load(), 11);
+  }());
+}
+
+TEST(Event, CancelWhileWaiting) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  rt.block_on([]() -> Task<void> {
+    Event e;
+    std::atomic<int> woke{0};
+    auto h = skein::spawn(wait_event(&e, &woke));
+    for (int k = 0; k < 50; ++k) co_await skein::yield();
+    h.cancel();
+    EXPECT_THROW(co_await h, skein::operation_canceled);
+    EXPECT_EQ(woke.load(), 0);
+  }());
+}
+
+Task<void> wait_notify(Notify* n, std::atomic<int>* woke) {
+  co_await n->notified();
+  woke->fetch_add(1);
+}
+
+TEST(Notify, NotifyOneWakesExactlyOne) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  rt.block_on([]() -> Task<void> {
+    Notify n;
+    std::atomic<int> woke{0};
+    auto a = skein::spawn(wait_notify(&n, &woke));
+    auto b = skein::spawn(wait_notify(&n, &woke));
+    for (int k = 0; k < 50; ++k) co_await skein::yield();
+    n.notify_one();
+    EXPECT_TRUE(co_await skein_test::eventually([&] { return woke.load() == 1; }));
+    for (int k = 0; k < 50; ++k) co_await skein::yield();
+    EXPECT_EQ(woke.load(), 1);
+    n.notify_all();
+    co_await a;
+    co_await b;
+    EXPECT_EQ(woke.load(), 2);
+  }());
+}
+
+TEST(Notify, NotifyBeforeWaitLeavesOnePermit) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  rt.block_on([]() -> Task<void> {
+    Notify n;
+    n.notify_one();
+    n.notify_one();          // permits do not accumulate
+    co_await n.notified();   // consumes the permit, no suspension
+    std::atomic<int> woke{0};
+    auto h = skein::spawn(wait_notify(&n, &woke));
+    for (int k = 0; k < 50; ++k) co_await skein::yield();
+    EXPECT_EQ(woke.load(), 0);
+    n.notify_all();  // notify_all stores no permit but wakes the waiter
+    co_await h;
+    EXPECT_EQ(woke.load(), 1);
+  }());
+}
+
+TEST(Notify, CancelWhileWaitingConsumesNothing) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  rt.block_on([]() -> Task<void> {
+    Notify n;
+    std::atomic<int> woke{0};
+    auto h = skein::spawn(wait_notify(&n, &woke));
+    for (int k = 0; k < 50; ++k) co_await skein::yield();
+    h.cancel();
+    EXPECT_THROW(co_await h, skein::operation_canceled);
+    n.notify_one();         // no waiter left: becomes the permit
+    co_await n.notified();  // so this does not suspend forever
+    EXPECT_EQ(woke.load(), 0);
+  }());
+}
+
+}  // namespace
