@@ -22,9 +22,15 @@ def fmt_time(ms):
         return "-"
     if ms >= 1000:
         return f"{ms / 1000:.2f} s"
+    if ms >= 100:
+        return f"{ms:.0f} ms"
     if ms >= 1:
         return f"{ms:.1f} ms" if ms >= 10 else f"{ms:.2f} ms"
     return f"{ms * 1000:.0f} µs"
+
+
+def fmt_ratio(r):
+    return f"{r:5.2f}×" if r >= 0.1 else f"{r:.2g}×"
 
 
 def fmt_cell(p):
@@ -49,6 +55,7 @@ def main(argv):
     failures = [p for p in points if p.error]
     misses = 0
     label_w = max((len(p.label) for p in points), default=10) + 2
+    comp_w = max((len(p.runtime) for p in points if p.runtime != results.SKEIN), default=3)
     for workload, size in results.series(points):
         comp = results.comparator_of(points, workload)
         for w in workers:
@@ -59,10 +66,10 @@ def main(argv):
             label = (s or c).label
             line = f"{label:<{label_w}} workers:{w:<3} skein {fmt_cell(s):>9}"
             if comp:
-                line += f"  {comp} {fmt_cell(c):>9}"
+                line += f"  {comp:<{comp_w}} {fmt_cell(c):>9}"
                 if s and c and not s.error and not c.error and c.time_ms > 0:
                     ratio = s.time_ms / c.time_ms
-                    line += f"  {ratio:5.2f}×"
+                    line += f"  {fmt_ratio(ratio)}"
                     target = RATIO_TARGETS.get((workload, size))
                     if target is not None and w == max(workers) and w > 1:
                         ok = ratio <= target
@@ -79,7 +86,7 @@ def main(argv):
                 a, b = by_key.get((workload, rt, size, lo)), by_key.get((workload, rt, size, hi))
                 if a and b and not a.error and not b.error and b.time_ms > 0:
                     speedup = a.time_ms / b.time_ms
-                    cell = f"{rt} {speedup:4.2f}×"
+                    cell = f"{rt} {fmt_ratio(speedup)}"
                     target = SCALING_TARGETS.get((workload, size))
                     if target is not None and rt == results.SKEIN and (lo, hi) == (1, 2):
                         ok = speedup >= target

@@ -135,8 +135,8 @@ void ping_pong_threads(benchmark::State& state, const skein_bench::Params& p) {
 
 SKEIN_BENCH_WORKLOAD(ping_pong) {
   return {.name = "ping_pong",
-          .sizes = {100'000},
-          .quick_sizes = {10'000},
+          .sizes = {20'000},
+          .quick_sizes = {5'000},
           .tasks = ping_pong_tasks,
           .impls = {{"skein", ping_pong_skein}, {"threads", ping_pong_threads}}};
 }
