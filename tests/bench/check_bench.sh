@@ -15,8 +15,10 @@ with open(latest) as f:
 runs = [b for b in doc["benchmarks"] if b.get("run_type") == "iteration"]
 assert runs, "no benchmark runs in the JSON"
 names = {b["run_name"] for b in runs}
-for workload in ("fib", "skynet", "nqueens", "spawn_many", "yield_many"):
-    for runtime in ("skein", "tbb"):
+expected = {"fib": "tbb", "skynet": "tbb", "nqueens": "tbb", "spawn_many": "tbb", "yield_many": "tbb",
+            "ping_pong": "threads"}
+for workload, comparator in expected.items():
+    for runtime in ("skein", comparator):
         for w in (1, 2):
             prefix = f"{workload}/{runtime}/"
             assert any(n.startswith(prefix) and f"/workers:{w}" in n for n in names), f"missing {prefix}*/workers:{w}"
