@@ -234,14 +234,16 @@ inline void finish_wait(Waiter& w) noexcept { disarm_cancel_hook(w.task, &w); }
 
 // For a waiter whose frame is destroyed while it is still queued (the runtime
 // destroying unfinished tasks at shutdown): unlink it so the primitive keeps
-// no dangling pointer. Cheap when the wait finished normally (task null).
+// no dangling pointer, and clear the task's cancel hook if it is this one.
+// Cheap when the wait finished normally (task null).
 inline void abandon_wait(Waiter& w) noexcept {
   if (!w.task || !w.lock) return;
   {
     SpinGuard g(*w.lock);
     if (w.list) w.list->remove(&w);
   }
-  disarm_cancel_hook(w.task, &w);
+  CancelHook* mine = &w;
+  w.task->cancel_hook.compare_exchange_strong(mine, nullptr, std::memory_order_acq_rel);
 }
 
 // Throws operation_canceled if the running task has been cancelled. Called

@@ -60,6 +60,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <variant>
 
 #include "skein/cancel.hpp"
 #include "skein/detail/context.hpp"
@@ -90,10 +91,9 @@ struct unbounded_t {
 };
 inline constexpr unbounded_t unbounded{};
 
-template <class T>
-class Select;
-
 namespace detail {
+template <class... Ops>
+class SelectAwaiter;
 
 // FIFO ring of T with power-of-two storage, grown by doubling on demand.
 // Not thread-safe (the channel's lock guards it).
@@ -241,6 +241,12 @@ class Channel {
     SendAwaiter(SendAwaiter&& o) noexcept(std::is_nothrow_move_constructible_v<T>)
         : ch_(o.ch_), value_(std::move(o.value_)) {}
     ~SendAwaiter() { detail::abandon_wait(node_); }
+    // select(): with the lock held, takes this branch's waiter out of the channel.
+    void select_withdraw_locked() noexcept {
+      if (node_.list) node_.list->remove(&node_);
+      node_.task = nullptr;
+    }
+    detail::WaitState select_state() const noexcept { return node_.state; }
 
     bool await_ready() {
       SendStatus s;
@@ -283,8 +289,29 @@ class Channel {
 
    private:
     friend class Channel;
-    template <class>
-    friend class Select;
+    template <class...>
+    friend class detail::SelectAwaiter;
+    using select_result = std::monostate;  // select(): what this branch yields
+    detail::SpinLock& select_lock() noexcept { return ch_->lock_; }
+    bool select_try_locked(detail::WakeList& wake) {
+      SendStatus s = ch_->send_locked(value_, wake);
+      if (s == SendStatus::full) return false;
+      node_.state = s == SendStatus::sent ? detail::WaitState::completed : detail::WaitState::closed;
+      return true;
+    }
+    void select_enqueue(detail::TaskHeader* me, std::atomic<bool>* claim) noexcept {
+      node_.task = me;
+      node_.lock = &ch_->lock_;
+      node_.claim = claim;
+      node_.state = detail::WaitState::waiting;
+      node_.value = &value_;
+      ch_->senders_.push_back(&node_);
+    }
+    select_result select_take() {
+      if (node_.state != detail::WaitState::completed) throw send_failed<T>(std::move(value_));
+      return {};
+    }
+
     Channel* ch_;
     T value_;
     SendWaiter node_;
@@ -296,6 +323,12 @@ class Channel {
     explicit RecvAwaiter(Channel& ch) noexcept : ch_(&ch) {}
     RecvAwaiter(RecvAwaiter&& o) noexcept : ch_(o.ch_) {}
     ~RecvAwaiter() { detail::abandon_wait(node_); }
+    // select(): with the lock held, takes this branch's waiter out of the channel.
+    void select_withdraw_locked() noexcept {
+      if (node_.list) node_.list->remove(&node_);
+      node_.task = nullptr;
+    }
+    detail::WaitState select_state() const noexcept { return node_.state; }
 
     bool await_ready() {
       RecvStatus s;
@@ -332,8 +365,26 @@ class Channel {
 
    private:
     friend class Channel;
-    template <class>
-    friend class Select;
+    template <class...>
+    friend class detail::SelectAwaiter;
+    using select_result = std::optional<T>;  // select(): what this branch yields
+    detail::SpinLock& select_lock() noexcept { return ch_->lock_; }
+    bool select_try_locked(detail::WakeList& wake) {
+      RecvStatus s = ch_->recv_locked(result_, wake);
+      if (s == RecvStatus::empty) return false;
+      node_.state = s == RecvStatus::received ? detail::WaitState::completed : detail::WaitState::closed;
+      return true;
+    }
+    void select_enqueue(detail::TaskHeader* me, std::atomic<bool>* claim) noexcept {
+      node_.task = me;
+      node_.lock = &ch_->lock_;
+      node_.claim = claim;
+      node_.state = detail::WaitState::waiting;
+      node_.slot = &result_;
+      ch_->receivers_.push_back(&node_);
+    }
+    select_result select_take() { return std::move(result_); }
+
     Channel* ch_;
     std::optional<T> result_;
     RecvWaiter node_;
@@ -347,8 +398,8 @@ class Channel {
   RecvAwaiter recv() noexcept { return RecvAwaiter(*this); }
 
  private:
-  template <class>
-  friend class Select;
+  template <class...>
+  friend class detail::SelectAwaiter;
 
   // Lock held. Moves from `v` only when it returns sent.
   SendStatus send_locked(T& v, detail::WakeList& wake) {
