@@ -7,7 +7,9 @@
 
 #include <benchmark/benchmark.h>
 #include <oneapi/tbb/task_arena.h>
+#include <sys/resource.h>
 
+#include <chrono>
 #include <cstddef>
 #include <exception>
 #include <utility>
@@ -16,6 +18,28 @@
 #include "skein/runtime.hpp"
 
 namespace skein_bench {
+
+// How many cores the whole process kept busy while the timed loop ran: CPU
+// time of all threads / wall time. Near `workers` with a poor speedup means
+// overhead (spinning, contention); near 1 means the other workers starved.
+class BusyCores {
+ public:
+  BusyCores() : cpu0_(process_cpu_seconds()), wall0_(std::chrono::steady_clock::now()) {}
+  void report(benchmark::State& state) const {
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall0_).count();
+    if (wall > 0 && state.iterations() > 0) state.counters["cores"] = (process_cpu_seconds() - cpu0_) / wall;
+  }
+
+ private:
+  static double process_cpu_seconds() {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
+  }
+  double cpu0_;
+  std::chrono::steady_clock::time_point wall0_;
+};
 
 // Scheduler counters per iteration, so a run shows how much stealing and
 // parking a workload causes (in the JSON and the console output).
@@ -35,9 +59,11 @@ template <class MakeTask, class Check>
 void run_skein(benchmark::State& state, const Params& p, MakeTask make_task, Check check) {
   try {
     skein::Runtime rt(skein::Options{.workers = static_cast<std::size_t>(p.workers)});
+    BusyCores busy;
     for (auto _ : state) {
       if (!check(state, rt.block_on(make_task()))) return;
     }
+    busy.report(state);
     report_skein_stats(state, rt);
   } catch (const std::exception& e) {
     state.SkipWithError(e.what());
@@ -51,9 +77,11 @@ void run_tbb(benchmark::State& state, const Params& p, Body body, Check check) {
   try {
     tbb::task_arena arena(p.workers);
     arena.initialize();
+    BusyCores busy;
     for (auto _ : state) {
       if (!check(state, arena.execute(body))) return;
     }
+    busy.report(state);
   } catch (const std::exception& e) {
     state.SkipWithError(e.what());
   }
