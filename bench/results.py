@@ -23,6 +23,7 @@ class Point:
     workers: int
     time_ms: float = float("nan")  # median wall time per iteration
     items_per_second: float = float("nan")
+    cores: float = float("nan")  # process CPU time / wall time (the `cores` counter)
     repetitions: int = 0
     order: tuple = (0, 0)  # (family_index, per_family_instance_index): registration order
     error: str = ""
@@ -75,18 +76,22 @@ def load(path):
             if b.get("aggregate_name") == "median":
                 medians[key] = b
             continue
-        p.samples.append((to_ms(b["real_time"], b.get("time_unit", "ns")), b.get("items_per_second")))
+        p.samples.append((to_ms(b["real_time"], b.get("time_unit", "ns")), b.get("items_per_second"), b.get("cores")))
     for key, p in points.items():
         p.repetitions = len(p.samples)
         if key in medians:
             m = medians[key]
             p.time_ms = to_ms(m["real_time"], m.get("time_unit", "ns"))
             p.items_per_second = m.get("items_per_second", float("nan"))
+            p.cores = m.get("cores", float("nan"))
         elif p.samples:
             p.time_ms = statistics.median(s[0] for s in p.samples)
             rates = [s[1] for s in p.samples if s[1] is not None]
             if rates:
                 p.items_per_second = statistics.median(rates)
+            cores = [s[2] for s in p.samples if s[2] is not None]
+            if cores:
+                p.cores = statistics.median(cores)
     # With random interleaving the file lists benchmarks as they finished;
     # report them in the order skein_bench registered them.
     return doc.get("context", {}), sorted(points.values(), key=lambda p: p.order)

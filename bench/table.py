@@ -33,6 +33,10 @@ def fmt_ratio(r):
     return f"{r:5.2f}×" if r >= 0.1 else f"{r:.2g}×"
 
 
+def fmt_cores(p):
+    return "?" if math.isnan(p.cores) else f"{p.cores:.1f}"
+
+
 def fmt_cell(p):
     if p is None:
         return "-"
@@ -50,7 +54,9 @@ def main(argv):
     workers = sorted({p.workers for p in points})
     reps = max((p.repetitions for p in points), default=0)
     print(f"skein_bench: {results.machine_line(ctx)}")
-    print(f"median of {reps} repetitions, wall time per run; ratio = skein / comparator (< 1: skein faster)\n")
+    print(f"median of {reps} repetitions, wall time per run; ratio = skein / comparator (< 1: skein faster);")
+    print("cores = busy cores (process CPU / wall), skein/comparator: well below the worker count means a")
+    print("starved worker, or another process on the machine (then the figures on that line are suspect)\n")
 
     failures = [p for p in points if p.error]
     misses = 0
@@ -70,6 +76,8 @@ def main(argv):
                 if s and c and not s.error and not c.error and c.time_ms > 0:
                     ratio = s.time_ms / c.time_ms
                     line += f"  {fmt_ratio(ratio)}"
+                    if w > 1:
+                        line += f"   cores {fmt_cores(s)}/{fmt_cores(c)}"
                     target = RATIO_TARGETS.get((workload, size))
                     if target is not None and w == max(workers) and w > 1:
                         ok = ratio <= target

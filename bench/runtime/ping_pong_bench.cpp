@@ -124,9 +124,11 @@ void ping_pong_threads(benchmark::State& state, const skein_bench::Params& p) {
   pin_to_first_cpus(p.workers);
   {
     ThreadPingPong pp(p.workers);
+    skein_bench::BusyCores busy;
     for (auto _ : state) {
       if (!skein_bench::expect_eq(state, pp.run(rounds), 2 * rounds, "ping_pong counter")) break;
     }
+    busy.report(state);
   }
   if (restore) pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
 }
