@@ -88,6 +88,8 @@ struct DeadlineTimer : io::TimerNode {
   static void on_drop(io::TimerNode* n) noexcept { static_cast<DeadlineTimer*>(n)->unref(); }
 };
 
+// Arms a timer on the calling worker that cancels the running task at
+// `deadline` (request_cancel).
 DeadlineTimer* arm_deadline(Clock::time_point deadline) {
   io::IoParker& p = io::IoParker::current("with_timeout");
   TaskHeader* me = current_task();
@@ -106,6 +108,7 @@ DeadlineTimer* arm_deadline(Clock::time_point deadline) {
   return t;
 }
 
+// Any thread, once; true if the timer fired (waits for a firing in progress).
 bool disarm_deadline(DeadlineTimer* t) noexcept {
   std::uint8_t expected = DeadlineTimer::kArmed;
   bool fired = false;
@@ -118,10 +121,46 @@ bool disarm_deadline(DeadlineTimer* t) noexcept {
   return fired;
 }
 
-void throw_timed_out() {
-  throw std::system_error(std::make_error_code(std::errc::timed_out), "skein::with_timeout: deadline passed");
+namespace {
+
+class DeadlineGuard {
+ public:
+  explicit DeadlineGuard(Clock::time_point deadline) : t_(arm_deadline(deadline)) {}
+  DeadlineGuard(const DeadlineGuard&) = delete;
+  DeadlineGuard& operator=(const DeadlineGuard&) = delete;
+  ~DeadlineGuard() { disarm(); }
+  bool disarm() noexcept {
+    if (t_) {
+      fired_ = disarm_deadline(t_);
+      t_ = nullptr;
+    }
+    return fired_;
+  }
+
+ private:
+  DeadlineTimer* t_;
+  bool fired_ = false;
+};
+
+}  // namespace
+
+Task<void> run_with_deadline(Task<void> inner, Clock::time_point deadline) {
+  DeadlineGuard guard(deadline);
+  try {
+    co_await std::move(inner);
+  } catch (const operation_canceled&) {
+    // Our own deadline cancelled us: a timeout. Anything else: as it came.
+    if (guard.disarm())
+      throw std::system_error(std::make_error_code(std::errc::timed_out), "skein::with_timeout: deadline passed");
+    throw;
+  }
 }
 
 }  // namespace detail
+
+Task<void> with_deadline(Clock::time_point deadline, Task<void> task) {
+  auto handle = spawn(detail::run_with_deadline(std::move(task), deadline));
+  co_await handle;
+}
 
 }  // namespace skein

@@ -13,6 +13,8 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
+#include <type_traits>
 #include <system_error>
 
 #include "skein/error.hpp"
@@ -33,44 +35,16 @@ Task<void> sleep_for(std::chrono::duration<Rep, Period> d) {
 
 namespace detail {
 
-struct DeadlineTimer;
-// Arms a timer on the calling worker that cancels the running task at
-// `deadline` (request_cancel). disarm_deadline: any thread, once; returns
-// true if the timer fired (it waits for a firing that is in progress).
-DeadlineTimer* arm_deadline(Clock::time_point deadline);
-bool disarm_deadline(DeadlineTimer* t) noexcept;
-[[noreturn]] void throw_timed_out();
+// Runs `inner` as its own spawned task with a deadline: at the deadline the
+// spawned task is cancelled (only it, not the caller), and the cancellation
+// comes out as std::system_error(timed_out). Not a template: clang 14 cannot
+// compile a template coroutine that awaits a JoinHandle under ASan+UBSan with
+// -g ("Cannot represent a difference across sections").
+Task<void> run_with_deadline(Task<void> inner, Clock::time_point deadline);
 
-class DeadlineGuard {
- public:
-  explicit DeadlineGuard(Clock::time_point deadline) : t_(arm_deadline(deadline)) {}
-  DeadlineGuard(const DeadlineGuard&) = delete;
-  DeadlineGuard& operator=(const DeadlineGuard&) = delete;
-  ~DeadlineGuard() { disarm(); }
-  bool disarm() noexcept {
-    if (t_) {
-      fired_ = disarm_deadline(t_);
-      t_ = nullptr;
-    }
-    return fired_;
-  }
-
- private:
-  DeadlineTimer* t_;
-  bool fired_ = false;
-};
-
-// Runs as its own spawned task, so that the cancellation the deadline sends
-// stops only `inner`, not the caller.
 template <class T>
-Task<T> run_with_deadline(Task<T> inner, Clock::time_point deadline) {
-  DeadlineGuard guard(deadline);
-  try {
-    co_return co_await std::move(inner);
-  } catch (const operation_canceled&) {
-    if (guard.disarm()) throw_timed_out();
-    throw;
-  }
+Task<void> store_result(Task<T> t, std::optional<T>& out) {
+  out.emplace(co_await std::move(t));
 }
 
 }  // namespace detail
@@ -79,12 +53,20 @@ Task<T> run_with_deadline(Task<T> inner, Clock::time_point deadline) {
 // sleep it waits in is withdrawn, buffers stay valid until the kernel lets
 // go) and with_timeout throws std::system_error with std::errc::timed_out.
 // `task` runs as a separate spawned task (it may run on another worker); the
-// caller waits for it to finish either way.
+// caller waits for it to finish either way. with_deadline: the same with a
+// point in time.
+Task<void> with_deadline(Clock::time_point deadline, Task<void> task);
+
+template <class T>
+Task<T> with_deadline(Clock::time_point deadline, Task<T> task) {
+  std::optional<T> out;
+  co_await with_deadline(deadline, detail::store_result(std::move(task), out));
+  co_return std::move(*out);
+}
+
 template <class Rep, class Period, class T>
 Task<T> with_timeout(std::chrono::duration<Rep, Period> d, Task<T> task) {
-  const auto deadline = Clock::now() + std::chrono::ceil<Clock::duration>(d);
-  auto handle = spawn(detail::run_with_deadline(std::move(task), deadline));
-  co_return co_await handle;
+  return with_deadline(Clock::now() + std::chrono::ceil<Clock::duration>(d), std::move(task));
 }
 
 }  // namespace skein

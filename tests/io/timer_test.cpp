@@ -1,0 +1,197 @@
+// Timers: sleep ordering and accuracy, cancellation, with_timeout, many
+// sleepers, migration between workers, idle CPU.
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <vector>
+
+#include "io_test_util.hpp"
+#include "skein/join_handle.hpp"
+#include "skein/spawn.hpp"
+
+using namespace std::chrono_literals;
+using skein::Clock;
+using skein::Task;
+
+TEST(Timer, SleepIsNeverEarlyAndRoughlyOnTime) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  auto elapsed = rt.block_on([]() -> Task<Clock::duration> {
+    const auto t0 = Clock::now();
+    co_await skein::sleep_for(50ms);
+    co_return Clock::now() - t0;
+  }());
+  EXPECT_GE(elapsed, 50ms);
+  EXPECT_LT(elapsed, 50ms + 250ms);  // loose: a loaded 2-core machine
+}
+
+TEST(Timer, SleepersWakeInDeadlineOrder) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  constexpr int kSleepers = 20;
+  std::mutex m;
+  std::vector<int> order;
+  std::vector<Clock::duration> lateness(kSleepers);
+  rt.block_on([&]() -> Task<void> {
+    std::vector<skein::JoinHandle<void>> hs;
+    const auto start = Clock::now();
+    for (int i = kSleepers - 1; i >= 0; --i) {
+      hs.push_back(skein::spawn([](int i, Clock::time_point start, std::mutex& m, std::vector<int>& order,
+                                   std::vector<Clock::duration>& late) -> Task<void> {
+        const auto deadline = start + 20ms * (i + 1);
+        co_await skein::sleep_until(deadline);
+        const auto now = Clock::now();
+        std::lock_guard lock(m);
+        late[i] = now - deadline;
+        order.push_back(i);
+      }(i, start, m, order, lateness)));
+    }
+    for (auto& h : hs) co_await h;
+  }());
+  ASSERT_EQ(order.size(), std::size_t(kSleepers));
+  EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));
+  for (int i = 0; i < kSleepers; ++i) {
+    EXPECT_GE(lateness[i], 0ns) << i;  // never early
+    EXPECT_LT(lateness[i], 250ms) << i;
+  }
+}
+
+TEST(Timer, PassedDeadlineDoesNotSuspend) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  rt.block_on([]() -> Task<void> {
+    for (int i = 0; i < 1000; ++i) co_await skein::sleep_for(0ms);
+    co_await skein::sleep_until(Clock::now() - 1s);
+  }());
+}
+
+TEST(Timer, CancelASleepingTask) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  const auto t0 = Clock::now();
+  rt.block_on([]() -> Task<void> {
+    auto h = skein::spawn([]() -> Task<void> { co_await skein::sleep_for(30s); }());
+    co_await skein::sleep_for(20ms);
+    h.cancel();
+    EXPECT_THROW(co_await h, skein::operation_canceled);
+  }());
+  EXPECT_LT(Clock::now() - t0, 5s);
+}
+
+TEST(Timer, CancelBeforeTheSleepStarts) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  rt.block_on([]() -> Task<void> {
+    auto h = skein::spawn([]() -> Task<void> {
+      for (int i = 0; i < 100; ++i) co_await skein::yield();
+      co_await skein::sleep_for(30s);
+    }());
+    h.cancel();
+    EXPECT_THROW(co_await h, skein::operation_canceled);
+  }());
+}
+
+TEST(Timer, WithTimeoutExpires) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  const auto t0 = Clock::now();
+  rt.block_on([]() -> Task<void> {
+    try {
+      co_await skein::with_timeout(50ms, skein::sleep_for(30s));
+      ADD_FAILURE() << "no timeout";
+    } catch (const std::system_error& e) {
+      EXPECT_EQ(e.code(), std::errc::timed_out);
+    }
+    // The caller itself is not cancelled: it can go on sleeping.
+    co_await skein::sleep_for(1ms);
+  }());
+  const auto elapsed = Clock::now() - t0;
+  EXPECT_GE(elapsed, 50ms);
+  EXPECT_LT(elapsed, 5s);
+}
+
+TEST(Timer, WithTimeoutReturnsTheValueInTime) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  int v = rt.block_on([]() -> Task<int> {
+    co_return co_await skein::with_timeout(10s, []() -> Task<int> {
+      co_await skein::sleep_for(5ms);
+      co_return 42;
+    }());
+  }());
+  EXPECT_EQ(v, 42);
+}
+
+TEST(Timer, ManySleepers) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  const int n = skein::test::kSanitized ? 10'000 : 100'000;
+  std::atomic<int> done{0};
+  const auto t0 = Clock::now();
+  rt.block_on([&]() -> Task<void> {
+    std::vector<skein::JoinHandle<void>> hs;
+    hs.reserve(n);
+    for (int i = 0; i < n; ++i)
+      hs.push_back(skein::spawn([](std::atomic<int>& done) -> Task<void> {
+        co_await skein::sleep_for(1ms);
+        done.fetch_add(1, std::memory_order_relaxed);
+      }(done)));
+    for (auto& h : hs) co_await h;
+  }());
+  EXPECT_EQ(done.load(), n);
+  EXPECT_LT(Clock::now() - t0, 60s);
+}
+
+TEST(Timer, TasksMigrateBetweenWorkersAcrossSleeps) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  std::atomic<int> migrations{0};
+  std::atomic<int> finished{0};
+  rt.block_on([&]() -> Task<void> {
+    std::vector<skein::JoinHandle<void>> hs;
+    for (int t = 0; t < 200; ++t)
+      hs.push_back(skein::spawn([](std::atomic<int>& migrations, std::atomic<int>& finished) -> Task<void> {
+        int last = skein::this_worker::index();
+        for (int i = 0; i < 20; ++i) {
+          co_await skein::sleep_for(1ms);
+          volatile unsigned spin = 0;  // some work so that queues fill and thieves steal
+          for (int k = 0; k < 20'000; ++k) spin = spin + k;
+          const int now = skein::this_worker::index();
+          if (now != last) migrations.fetch_add(1, std::memory_order_relaxed);
+          last = now;
+        }
+        finished.fetch_add(1, std::memory_order_relaxed);
+      }(migrations, finished)));
+    for (auto& h : hs) co_await h;
+  }());
+  EXPECT_EQ(finished.load(), 200);
+  EXPECT_GT(migrations.load(), 0) << "no task ever resumed on another worker";
+}
+
+TEST(Timer, IdleRuntimeUsesAlmostNoCpu) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  // A sleeper far in the future: the workers sleep in their rings.
+  auto h = rt.spawn([]() -> Task<void> { co_await skein::sleep_for(5s); }());
+  std::this_thread::sleep_for(100ms);
+  auto cpu = [] {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return std::chrono::seconds(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+           std::chrono::microseconds(u.ru_utime.tv_usec + u.ru_stime.tv_usec);
+  };
+  const auto c0 = cpu();
+  const auto t0 = Clock::now();
+  std::this_thread::sleep_for(1s);
+  const auto used = cpu() - c0;
+  const auto wall = Clock::now() - t0;
+  EXPECT_LT(used, wall / 20) << "idle CPU " << std::chrono::duration_cast<std::chrono::microseconds>(used).count()
+                             << " us over 1 s";
+  h.cancel();
+  EXPECT_THROW(h.wait(), skein::operation_canceled);
+}
