@@ -65,8 +65,10 @@ class RingOp {
   }
   // In await_suspend, once the op is queued (step 1 may run inline here).
   void arm() noexcept { detail::arm_cancel_hook(task_, &hook_); }
-  // First thing in await_resume.
-  void disarm() noexcept { detail::disarm_cancel_hook(task_, &hook_); }
+  // First thing in await_resume (a no-op if the op never suspended).
+  void disarm() noexcept {
+    if (task_) detail::disarm_cancel_hook(task_, &hook_);
+  }
 
   // Step 2 (owner thread).
   void finish() noexcept {

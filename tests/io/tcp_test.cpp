@@ -1,0 +1,281 @@
+// TCP: echo round trips, many connections, errors, timeouts, cancellation.
+#include <netinet/in.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <numeric>
+#include <vector>
+
+#include "io_test_util.hpp"
+#include "skein/join_handle.hpp"
+#include "skein/spawn.hpp"
+#include "skein/tcp.hpp"
+
+using namespace std::chrono_literals;
+using skein::Task;
+using skein::TcpListener;
+using skein::TcpStream;
+
+namespace {
+
+Task<void> echo_connection(TcpStream s) {
+  std::vector<std::byte> buf(64 * 1024);
+  for (;;) {
+    const std::size_t n = co_await s.read(buf);
+    if (n == 0) co_return;
+    co_await s.write_all(std::span(buf).first(n));
+  }
+}
+
+// Accepts `count` connections, one echo task each; returns when all are done.
+Task<void> echo_server(TcpListener& l, int count) {
+  std::vector<skein::JoinHandle<void>> hs;
+  hs.reserve(count);
+  for (int i = 0; i < count; ++i) hs.push_back(skein::spawn(echo_connection(co_await l.accept())));
+  for (auto& h : hs) co_await h;
+}
+
+std::byte pattern(std::size_t i) { return std::byte(static_cast<unsigned char>((i * 131) ^ (i >> 9))); }
+
+Task<void> send_pattern(TcpStream& s, std::size_t total, std::size_t chunk) {
+  std::vector<std::byte> buf(chunk);
+  for (std::size_t off = 0; off < total; off += chunk) {
+    const std::size_t n = std::min(chunk, total - off);
+    for (std::size_t i = 0; i < n; ++i) buf[i] = pattern(off + i);
+    co_await s.write_all(std::span(buf).first(n));
+  }
+  s.shutdown();
+}
+
+Task<std::size_t> check_pattern(TcpStream& s, std::size_t total) {
+  std::vector<std::byte> buf(256 * 1024);
+  std::size_t got = 0, bad = 0;
+  for (;;) {
+    const std::size_t n = co_await s.read(buf);
+    if (n == 0) break;
+    for (std::size_t i = 0; i < n; ++i)
+      if (buf[i] != pattern(got + i)) ++bad;
+    got += n;
+  }
+  EXPECT_EQ(got, total);
+  co_return bad;
+}
+
+}  // namespace
+
+TEST(Tcp, EchoRoundTripOfManyMegabytes) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  const std::size_t total = (skein::test::kSanitized ? 8u : 64u) << 20;
+  auto listener = TcpListener::bind("127.0.0.1", 0);
+  const auto port = listener.local_port();
+  const std::size_t bad = rt.block_on([](TcpListener& l, std::uint16_t port, std::size_t total) -> Task<std::size_t> {
+    auto server = skein::spawn(echo_server(l, 1));
+    TcpStream c = co_await TcpStream::connect("127.0.0.1", port);
+    c.set_nodelay(true);
+    auto writer = skein::spawn(send_pattern(c, total, 100'000));  // odd chunk size
+    const std::size_t bad = co_await check_pattern(c, total);
+    co_await writer;
+    co_await server;
+    co_return bad;
+  }(listener, port, total));
+  EXPECT_EQ(bad, 0u);
+}
+
+TEST(Tcp, IPv6Loopback) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  TcpListener l;
+  try {
+    l = TcpListener::bind("::1", 0);
+  } catch (const std::system_error& e) {
+    GTEST_SKIP() << "no IPv6 loopback: " << e.what();
+  }
+  const auto port = l.local_port();
+  rt.block_on([](TcpListener& l, std::uint16_t port) -> Task<void> {
+    auto server = skein::spawn(echo_server(l, 1));
+    TcpStream c = co_await TcpStream::connect("::1", port);
+    EXPECT_EQ(c.peer_addr().family(), AF_INET6);
+    co_await c.write_all(std::string_view("hello"));
+    char buf[5];
+    co_await c.read_exact(std::span<char>(buf));
+    EXPECT_EQ(std::string_view(buf, 5), "hello");
+    c.close();
+    co_await server;
+  }(l, port));
+}
+
+TEST(Tcp, ManyConcurrentConnections) {
+  // 10,000 connections need 20,000 descriptors in this process (both ends).
+  rlimit lim{};
+  getrlimit(RLIMIT_NOFILE, &lim);
+  if (lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+    getrlimit(RLIMIT_NOFILE, &lim);
+  }
+  int conns = skein::test::kSanitized ? 1000 : 10'000;
+  conns = static_cast<int>(std::min<rlim_t>(conns, (lim.rlim_cur - 100) / 2));
+  ASSERT_GE(conns, 500) << "fd limit too low: " << lim.rlim_cur;
+  skein::Runtime rt(skein::Options{.workers = 2});
+  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  auto listener = TcpListener::bind("127.0.0.1", 0, 4096);
+  const auto port = listener.local_port();
+  std::atomic<int> ok{0};
+  rt.block_on([](TcpListener& l, std::uint16_t port, int conns, std::atomic<int>& ok) -> Task<void> {
+    auto server = skein::spawn(echo_server(l, conns));
+    std::vector<skein::JoinHandle<void>> clients;
+    for (int i = 0; i < conns; ++i)
+      clients.push_back(skein::spawn([](std::uint16_t port, int i, std::atomic<int>& ok) -> Task<void> {
+        TcpStream c = co_await TcpStream::connect("127.0.0.1", port);
+        // Hold every connection open at once: all clients first connect, then talk.
+        co_await skein::sleep_for(50ms);
+        std::uint64_t out[4] = {std::uint64_t(i), std::uint64_t(i) * 3, ~std::uint64_t(i), 42};
+        std::uint64_t in[4] = {};
+        for (int round = 0; round < 3; ++round) {
+          co_await c.write_all(std::as_bytes(std::span(out)));
+          co_await c.read_exact(std::as_writable_bytes(std::span(in)));
+          if (std::memcmp(in, out, sizeof out) != 0) co_return;
+        }
+        ok.fetch_add(1, std::memory_order_relaxed);
+      }(port, i, ok)));
+    for (auto& h : clients) co_await h;
+    co_await server;
+  }(listener, port, conns, ok));
+  EXPECT_EQ(ok.load(), conns);
+}
+
+TEST(Tcp, ConnectionRefused) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  std::uint16_t port;
+  {
+    auto l = TcpListener::bind("127.0.0.1", 0);
+    port = l.local_port();
+  }  // closed: nobody listens there now
+  rt.block_on([](std::uint16_t port) -> Task<void> {
+    try {
+      co_await TcpStream::connect("127.0.0.1", port);
+      ADD_FAILURE() << "connected to a closed port";
+    } catch (const std::system_error& e) {
+      EXPECT_EQ(e.code().value(), ECONNREFUSED) << e.what();
+      EXPECT_NE(std::string(e.what()).find("connect"), std::string::npos) << e.what();
+    }
+  }(port));
+}
+
+TEST(Tcp, PeerResetMidWriteIsAnErrorNotACrash) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  auto listener = TcpListener::bind("127.0.0.1", 0);
+  const auto port = listener.local_port();
+  rt.block_on([](TcpListener& l, std::uint16_t port) -> Task<void> {
+    auto server = skein::spawn([](TcpListener& l) -> Task<void> {
+      TcpStream s = co_await l.accept();
+      linger lg{1, 0};  // close with RST
+      ::setsockopt(s.native_handle(), SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+      co_await skein::sleep_for(20ms);
+      s.close();
+    }(l));
+    TcpStream c = co_await TcpStream::connect("127.0.0.1", port);
+    std::vector<std::byte> big(1 << 20);
+    bool failed = false;
+    for (int i = 0; i < 1000 && !failed; ++i) {
+      try {
+        co_await c.write_all(big);
+      } catch (const std::system_error& e) {
+        failed = true;
+        EXPECT_TRUE(e.code().value() == ECONNRESET || e.code().value() == EPIPE) << e.what();
+      }
+    }
+    EXPECT_TRUE(failed);
+    co_await server;
+  }(listener, port));
+}
+
+TEST(Tcp, EndOfStream) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  auto listener = TcpListener::bind("127.0.0.1", 0);
+  const auto port = listener.local_port();
+  rt.block_on([](TcpListener& l, std::uint16_t port) -> Task<void> {
+    auto server = skein::spawn([](TcpListener& l) -> Task<void> {
+      TcpStream s = co_await l.accept();
+      co_await s.write_all(std::string_view("abc"));
+    }(l));  // closes after writing
+    TcpStream c = co_await TcpStream::connect("127.0.0.1", port);
+    char buf[8];
+    EXPECT_THROW(co_await c.read_exact(std::span<char>(buf, 8)), skein::unexpected_eof);
+    EXPECT_EQ(co_await c.read(std::span<char>(buf)), 0u);  // EOF is a normal result
+    co_await server;
+  }(listener, port));
+}
+
+TEST(Tcp, ReadTimeout) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  auto listener = TcpListener::bind("127.0.0.1", 0);
+  const auto port = listener.local_port();
+  const int fds_before = skein::test::open_fd_count();
+  rt.block_on([](TcpListener& l, std::uint16_t port) -> Task<void> {
+    TcpStream c = co_await TcpStream::connect("127.0.0.1", port);
+    TcpStream s = co_await l.accept();  // silent peer
+    std::array<std::byte, 16> buf;
+    const auto t0 = skein::Clock::now();
+    try {
+      co_await skein::with_timeout(100ms, c.read(buf));
+      ADD_FAILURE() << "read returned";
+    } catch (const std::system_error& e) {
+      EXPECT_EQ(e.code(), std::errc::timed_out);
+    }
+    EXPECT_GE(skein::Clock::now() - t0, 100ms);
+    // The stream still works after the timed-out read was withdrawn.
+    co_await s.write_all(std::string_view("x"));
+    EXPECT_EQ(co_await c.read(buf), 1u);
+  }(listener, port));
+  EXPECT_EQ(skein::test::open_fd_count(), fds_before);
+}
+
+TEST(Tcp, CancelAcceptAndReadLeaksNothing) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  auto listener = TcpListener::bind("127.0.0.1", 0);
+  const auto port = listener.local_port();
+  const int fds_before = skein::test::open_fd_count();
+  rt.block_on([](TcpListener& l, std::uint16_t port) -> Task<void> {
+    for (int round = 0; round < 20; ++round) {
+      auto acceptor = skein::spawn([](TcpListener& l) -> Task<void> { co_await l.accept(); }(l));
+      co_await skein::sleep_for(2ms);
+      acceptor.cancel();
+      EXPECT_THROW(co_await acceptor, skein::operation_canceled);
+    }
+    TcpStream c = co_await TcpStream::connect("127.0.0.1", port);
+    TcpStream s = co_await l.accept();
+    for (int round = 0; round < 20; ++round) {
+      auto reader = skein::spawn([](TcpStream& s) -> Task<void> {
+        std::array<std::byte, 64> buf;
+        co_await s.read(buf);
+        ADD_FAILURE() << "read completed";
+      }(s));
+      co_await skein::sleep_for(2ms);
+      reader.cancel();
+      EXPECT_THROW(co_await reader, skein::operation_canceled);
+    }
+  }(listener, port));
+  EXPECT_EQ(skein::test::open_fd_count(), fds_before);
+}
+
+TEST(Tcp, MisuseThrowsClearly) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  EXPECT_THROW(TcpListener::bind("not-an-ip", 0), std::invalid_argument);
+  EXPECT_THROW(TcpListener::bind("127.0.0.1", 0, 0), std::invalid_argument);
+  rt.block_on([]() -> Task<void> {
+    TcpStream s;
+    std::array<std::byte, 4> buf;
+    EXPECT_THROW(co_await s.read(buf), std::logic_error);
+  }());
+}
