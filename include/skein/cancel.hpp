@@ -77,7 +77,8 @@ class WaiterList;
 
 // How a wait ended; written under the primitive's lock, read by the waiting
 // task after it resumes (the schedule() hand-over orders the two).
-enum class WaitState : std::uint8_t { waiting, completed, closed, cancelled };
+// `abandoned`: the primitive was destroyed while the task waited on it.
+enum class WaitState : std::uint8_t { waiting, completed, closed, cancelled, abandoned };
 
 // A suspended task in a primitive's wait queue. Lives inside the awaiter, i.e.
 // in the waiting coroutine's frame; no allocation per wait. It is a CancelHook
@@ -250,6 +251,22 @@ inline void abandon_wait(Waiter& w) noexcept {
 // by waits before they suspend.
 inline void throw_if_current_cancelled() { throw_if_cancelled(current_task()); }
 
+// For a primitive's destructor: wakes every task still waiting in `list`
+// (a lifetime bug in the caller); each throws abandoned_wait_error() from its
+// await_resume instead of resuming into freed memory later.
+inline void abandon_all(WaiterList& list, SpinLock& lock) noexcept {
+  WakeList wake;
+  SpinGuard g(lock);
+  while (Waiter* w = list.pop_claimable()) {
+    w->state = WaitState::abandoned;
+    wake.add(w);
+  }
+}
+
+inline std::logic_error abandoned_wait_error() {
+  return std::logic_error("skein: a sync primitive (channel, mutex, ...) was destroyed while this task waited on it");
+}
+
 // The awaiter of a wait that either completes at once or queues the task on
 // a primitive until another task completes it (lock, acquire, wait, ...).
 // The primitive P provides, for SimpleWait<P> (a friend):
@@ -286,6 +303,7 @@ class SimpleWait {
     finish_wait(node_);
     node_.task = nullptr;
     if (node_.state == WaitState::cancelled) throw operation_canceled();
+    if (node_.state == WaitState::abandoned) throw abandoned_wait_error();
   }
 
  protected:
@@ -295,6 +313,12 @@ class SimpleWait {
   Waiter node_;
   bool must_yield_ = false;
 };
+
+// Tasks waiting in `list` right now (for tests and diagnostics).
+inline std::size_t waiting_in(const WaiterList& list, SpinLock& lock) noexcept {
+  SpinGuard g(lock);
+  return list.size();
+}
 
 // Pops every waiter of `list` into `wake` as completed.
 inline void complete_all(WaiterList& list, WakeList& wake) noexcept {

@@ -168,8 +168,9 @@ class Channel {
 
   ~Channel() {
     // A task still waiting on a destroyed channel is a lifetime bug in the
-    // caller that would otherwise resume into freed memory.
-    if (!receivers_.empty() || !senders_.empty()) std::terminate();
+    // caller: it throws std::logic_error instead of resuming into freed memory.
+    detail::abandon_all(receivers_, lock_);
+    detail::abandon_all(senders_, lock_);
   }
 
   std::size_t capacity() const noexcept { return capacity_; }
@@ -283,6 +284,7 @@ class Channel {
       switch (node_.state) {
         case detail::WaitState::completed: return;
         case detail::WaitState::cancelled: throw operation_canceled();
+        case detail::WaitState::abandoned: throw detail::abandoned_wait_error();
         default: throw send_failed<T>(std::move(value_));
       }
     }
@@ -308,6 +310,7 @@ class Channel {
       ch_->senders_.push_back(&node_);
     }
     select_result select_take() {
+      if (node_.state == detail::WaitState::abandoned) throw detail::abandoned_wait_error();
       if (node_.state != detail::WaitState::completed) throw send_failed<T>(std::move(value_));
       return {};
     }
@@ -359,6 +362,7 @@ class Channel {
         detail::finish_wait(node_);
         node_.task = nullptr;
         if (node_.state == detail::WaitState::cancelled) throw operation_canceled();
+        if (node_.state == detail::WaitState::abandoned) throw detail::abandoned_wait_error();
       }
       return std::move(result_);
     }
@@ -383,7 +387,10 @@ class Channel {
       node_.slot = &result_;
       ch_->receivers_.push_back(&node_);
     }
-    select_result select_take() { return std::move(result_); }
+    select_result select_take() {
+      if (node_.state == detail::WaitState::abandoned) throw detail::abandoned_wait_error();
+      return std::move(result_);
+    }
 
     Channel* ch_;
     std::optional<T> result_;

@@ -28,7 +28,9 @@ class Event {
   Event(const Event&) = delete;
   Event& operator=(const Event&) = delete;
   ~Event() {
-    if (!waiters_.empty()) std::terminate();  // a task still waits: caller's lifetime bug
+    // Tasks still waiting (a lifetime bug) throw std::logic_error instead of
+    // resuming into freed memory.
+    detail::abandon_all(waiters_, lock_);
   }
 
   void set() {
@@ -41,6 +43,8 @@ class Event {
     detail::SpinGuard g(lock_);
     set_.store(false, std::memory_order_relaxed);
   }
+  // Tasks suspended waiting right now (for tests and diagnostics).
+  std::size_t waiting() const noexcept { return detail::waiting_in(waiters_, lock_); }
   bool is_set() const noexcept { return set_.load(std::memory_order_acquire); }
 
   class [[nodiscard]] Awaiter : public detail::SimpleWait<Event> {
@@ -54,7 +58,7 @@ class Event {
   bool try_complete_locked() const noexcept { return try_complete_fast(); }
 
   std::atomic<bool> set_;
-  detail::SpinLock lock_;
+  mutable detail::SpinLock lock_;
   detail::WaiterList waiters_;
 };
 

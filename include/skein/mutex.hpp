@@ -38,7 +38,9 @@ class Mutex {
   Mutex(const Mutex&) = delete;
   Mutex& operator=(const Mutex&) = delete;
   ~Mutex() {
-    if (!waiters_.empty()) std::terminate();  // a task still waits: caller's lifetime bug
+    // Tasks still waiting (a lifetime bug) throw std::logic_error instead of
+    // resuming into freed memory.
+    detail::abandon_all(waiters_, lock_);
   }
 
   // Owns a locked Mutex; unlocks it when destroyed. Movable.

@@ -28,7 +28,9 @@ class Notify {
   Notify(const Notify&) = delete;
   Notify& operator=(const Notify&) = delete;
   ~Notify() {
-    if (!waiters_.empty()) std::terminate();  // a task still waits: caller's lifetime bug
+    // Tasks still waiting (a lifetime bug) throw std::logic_error instead of
+    // resuming into freed memory.
+    detail::abandon_all(waiters_, lock_);
   }
 
   void notify_one() {
@@ -42,6 +44,8 @@ class Notify {
     detail::complete_all(waiters_, wake);
   }
 
+  // Tasks suspended waiting right now (for tests and diagnostics).
+  std::size_t waiting() const noexcept { return detail::waiting_in(waiters_, lock_); }
   class [[nodiscard]] Awaiter : public detail::SimpleWait<Notify> {
     using SimpleWait::SimpleWait;
   };
@@ -59,7 +63,7 @@ class Notify {
     return try_complete_locked();
   }
 
-  detail::SpinLock lock_;
+  mutable detail::SpinLock lock_;
   bool permit_ = false;
   detail::WaiterList waiters_;
 };

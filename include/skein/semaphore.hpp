@@ -28,7 +28,9 @@ class Semaphore {
   Semaphore(const Semaphore&) = delete;
   Semaphore& operator=(const Semaphore&) = delete;
   ~Semaphore() {
-    if (!waiters_.empty()) std::terminate();  // a task still waits: caller's lifetime bug
+    // Tasks still waiting (a lifetime bug) throw std::logic_error instead of
+    // resuming into freed memory.
+    detail::abandon_all(waiters_, lock_);
   }
 
   bool try_acquire() {
@@ -45,6 +47,8 @@ class Semaphore {
     permits_ += n;
   }
 
+  // Tasks suspended waiting right now (for tests and diagnostics).
+  std::size_t waiting() const noexcept { return detail::waiting_in(waiters_, lock_); }
   std::size_t available() const {
     detail::SpinGuard g(lock_);
     return permits_;

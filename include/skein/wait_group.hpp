@@ -38,7 +38,9 @@ class WaitGroup {
   WaitGroup(const WaitGroup&) = delete;
   WaitGroup& operator=(const WaitGroup&) = delete;
   ~WaitGroup() {
-    if (!waiters_.empty()) std::terminate();  // a task still waits: caller's lifetime bug
+    // Tasks still waiting (a lifetime bug) throw std::logic_error instead of
+    // resuming into freed memory.
+    detail::abandon_all(waiters_, lock_);
   }
 
   void add(std::int64_t n) {
@@ -57,6 +59,8 @@ class WaitGroup {
     }
   }
   void done() { add(-1); }
+  // Tasks suspended waiting right now (for tests and diagnostics).
+  std::size_t waiting() const noexcept { return detail::waiting_in(waiters_, lock_); }
   std::int64_t count() const noexcept { return count_.load(std::memory_order_acquire); }
 
   class [[nodiscard]] Awaiter : public detail::SimpleWait<WaitGroup> {
@@ -70,7 +74,7 @@ class WaitGroup {
   bool try_complete_locked() noexcept { return try_complete_fast(); }
 
   std::atomic<std::int64_t> count_{0};
-  detail::SpinLock lock_;
+  mutable detail::SpinLock lock_;
   detail::WaiterList waiters_;
 };
 

@@ -288,6 +288,23 @@ TEST(Channel, ReadyOperationsInAHotLoopYield) {
   }());
 }
 
+TEST(Channel, DestroyingAChannelWithWaitersFailsThemClearly) {
+  skein::Runtime rt(two_workers());
+  rt.block_on([]() -> Task<void> {
+    auto ch = std::make_unique<Channel<int>>(0);
+    auto r = skein::spawn(recv_one(ch.get()));
+    EXPECT_TRUE(co_await eventually([&] { return ch->waiting_receivers() == 1; }));
+    ch.reset();  // a lifetime bug: the receiver must not resume into freed memory
+    std::string what;
+    try {
+      (void)co_await r;
+    } catch (const std::logic_error& e) {
+      what = e.what();
+    }
+    EXPECT_NE(what.find("destroyed"), std::string::npos) << what;
+  }());
+}
+
 TEST(Channel, AwaitingOutsideATaskIsALogicError) {
   Channel<int> ch(0);
   auto aw = ch.recv();

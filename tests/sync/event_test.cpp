@@ -29,7 +29,7 @@ TEST(Event, SetWakesAllAndStaysSetUntilReset) {
     std::atomic<int> woke{0};
     std::vector<skein::JoinHandle<void>> hs;
     for (int i = 0; i < 10; ++i) hs.push_back(skein::spawn(wait_event(&e, &woke)));
-    for (int k = 0; k < 50; ++k) co_await skein::yield();
+    EXPECT_TRUE(co_await skein_test::eventually([&] { return e.waiting() == 10; }));
     EXPECT_EQ(woke.load(), 0);
     e.set();
     for (auto& h : hs) co_await h;
@@ -39,7 +39,7 @@ TEST(Event, SetWakesAllAndStaysSetUntilReset) {
     e.reset();
     EXPECT_FALSE(e.is_set());
     auto late = skein::spawn(wait_event(&e, &woke));
-    for (int k = 0; k < 50; ++k) co_await skein::yield();
+    EXPECT_TRUE(co_await skein_test::eventually([&] { return e.waiting() == 1; }));
     EXPECT_EQ(woke.load(), 10);
     e.set();
     co_await late;
@@ -53,7 +53,7 @@ TEST(Event, CancelWhileWaiting) {
     Event e;
     std::atomic<int> woke{0};
     auto h = skein::spawn(wait_event(&e, &woke));
-    for (int k = 0; k < 50; ++k) co_await skein::yield();
+    EXPECT_TRUE(co_await skein_test::eventually([&] { return e.waiting() == 1; }));
     h.cancel();
     EXPECT_THROW(co_await h, skein::operation_canceled);
     EXPECT_EQ(woke.load(), 0);
@@ -72,7 +72,7 @@ TEST(Notify, NotifyOneWakesExactlyOne) {
     std::atomic<int> woke{0};
     auto a = skein::spawn(wait_notify(&n, &woke));
     auto b = skein::spawn(wait_notify(&n, &woke));
-    for (int k = 0; k < 50; ++k) co_await skein::yield();
+    EXPECT_TRUE(co_await skein_test::eventually([&] { return n.waiting() == 2; }));
     n.notify_one();
     EXPECT_TRUE(co_await skein_test::eventually([&] { return woke.load() == 1; }));
     for (int k = 0; k < 50; ++k) co_await skein::yield();
@@ -93,7 +93,7 @@ TEST(Notify, NotifyBeforeWaitLeavesOnePermit) {
     co_await n.notified();   // consumes the permit, no suspension
     std::atomic<int> woke{0};
     auto h = skein::spawn(wait_notify(&n, &woke));
-    for (int k = 0; k < 50; ++k) co_await skein::yield();
+    EXPECT_TRUE(co_await skein_test::eventually([&] { return n.waiting() == 1; }));  // the permit was used up
     EXPECT_EQ(woke.load(), 0);
     n.notify_all();  // notify_all stores no permit but wakes the waiter
     co_await h;
@@ -107,7 +107,7 @@ TEST(Notify, CancelWhileWaitingConsumesNothing) {
     Notify n;
     std::atomic<int> woke{0};
     auto h = skein::spawn(wait_notify(&n, &woke));
-    for (int k = 0; k < 50; ++k) co_await skein::yield();
+    EXPECT_TRUE(co_await skein_test::eventually([&] { return n.waiting() == 1; }));
     h.cancel();
     EXPECT_THROW(co_await h, skein::operation_canceled);
     n.notify_one();         // no waiter left: becomes the permit

@@ -11,6 +11,7 @@
 #include "skein/channel.hpp"
 #include "skein/runtime.hpp"
 #include "skein/spawn.hpp"
+#include "tests/sync/sync_test_util.hpp"
 
 namespace {
 
@@ -128,8 +129,7 @@ TEST(AsyncGenerator, CancellingTheConsumerCancelsTheBodysWait) {
   rt.block_on([]() -> Task<void> {
     skein::Channel<int> never(0);
     auto h = skein::spawn(drain_endless(&never));
-    for (int i = 0; i < 1000 && never.waiting_receivers() == 0; ++i) co_await skein::yield();
-    EXPECT_EQ(never.waiting_receivers(), 1u);
+    EXPECT_TRUE(co_await skein_test::eventually([&] { return never.waiting_receivers() == 1; }));
     h.cancel();
     EXPECT_THROW(co_await h, skein::operation_canceled);
     EXPECT_EQ(never.waiting_receivers(), 0u);

@@ -13,6 +13,7 @@
 #include "skein/runtime.hpp"
 #include "skein/spawn.hpp"
 #include "skein/when_all.hpp"
+#include "tests/sync/sync_test_util.hpp"
 
 namespace {
 
@@ -80,7 +81,7 @@ TEST(JoinSet, AbortAllCancelsRunningTasks) {
     std::atomic<int> cancelled{0};
     skein::JoinSet<void> set;
     for (int i = 0; i < 10; ++i) set.spawn(wait_forever(&never, &cancelled));
-    for (int i = 0; i < 50; ++i) co_await skein::yield();
+    EXPECT_TRUE(co_await skein_test::eventually([&] { return never.waiting() == 10; }));
     set.abort_all();
     int canceled_results = 0;
     for (;;) {
@@ -107,7 +108,8 @@ TEST(JoinSet, CancelWhileWaitingInNext) {
       co_return 1;
     }(&never));
     auto h = skein::spawn(next_of(&set));
-    for (int i = 0; i < 50; ++i) co_await skein::yield();
+    EXPECT_TRUE(co_await skein_test::eventually([&] { return never.waiting() == 1; }));
+    for (int i = 0; i < 20; ++i) co_await skein::yield();  // next_of() reaches its wait (not observable)
     h.cancel();
     EXPECT_THROW(co_await h, skein::operation_canceled);
     never.set();

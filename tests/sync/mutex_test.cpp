@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <memory>
 #include <stdexcept>
 #include <vector>
 
@@ -95,6 +96,20 @@ TEST(Mutex, CancelWhileWaitingDoesNotTakeTheLock) {
     g.unlock();
     EXPECT_TRUE(m.try_lock());  // free: the cancelled waiter did not get it
     m.unlock();
+    EXPECT_TRUE(order.empty());
+  }());
+}
+
+TEST(Mutex, DestroyedWhileTasksWaitFailsThemClearly) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  rt.block_on([]() -> Task<void> {
+    auto m = std::make_unique<Mutex>();
+    std::vector<int> order;
+    EXPECT_TRUE(m->try_lock());
+    auto h = skein::spawn(lock_and_record(m.get(), 1, &order));
+    EXPECT_TRUE(co_await eventually([&] { return m->waiting() == 1; }));
+    m.reset();
+    EXPECT_THROW(co_await h, std::logic_error);
     EXPECT_TRUE(order.empty());
   }());
 }

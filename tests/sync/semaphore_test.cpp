@@ -68,7 +68,7 @@ TEST(Semaphore, ReleaseWakesWaitersAndCancelTakesNoPermit) {
     std::atomic<int> got{0};
     auto a = skein::spawn(acquire_once(&s, &got));
     auto b = skein::spawn(acquire_once(&s, &got));
-    for (int k = 0; k < 50; ++k) co_await skein::yield();
+    EXPECT_TRUE(co_await skein_test::eventually([&] { return s.waiting() == 2; }));
     EXPECT_EQ(got.load(), 0);
     b.cancel();
     EXPECT_THROW(co_await b, skein::operation_canceled);

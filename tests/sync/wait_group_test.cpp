@@ -90,7 +90,7 @@ TEST(WaitGroup, CancelWhileWaiting) {
     std::atomic<long> ran{0};
     wg.add(1);
     auto h = skein::spawn(waiter(&wg, &ran, 0));
-    for (int i = 0; i < 50; ++i) co_await skein::yield();
+    EXPECT_TRUE(co_await skein_test::eventually([&] { return wg.waiting() == 1; }));
     h.cancel();
     EXPECT_THROW(co_await h, skein::operation_canceled);
     wg.done();
