@@ -1,6 +1,8 @@
 // Creates the Parker a worker sleeps in. Called on the worker's own thread, so
 // the ring it creates has that thread as its single issuer.
-#include <cstdio>
+#include <cerrno>
+#include <cstdlib>
+#include <string_view>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -38,6 +40,9 @@ namespace skein::detail {
 
 std::unique_ptr<Parker> make_worker_parker(std::size_t worker_index) {
   try {
+    // For tests of the fallback path, and for users who must avoid io_uring.
+    if (const char* v = std::getenv("SKEIN_DISABLE_IO_URING"); v && *v && std::string_view(v) != "0")
+      throw std::system_error(ENOSYS, std::system_category(), "skein: io_uring disabled by SKEIN_DISABLE_IO_URING");
     auto p = std::make_unique<io::IoParker>(worker_index);
     io::tls_io_parker = p.get();
     return p;

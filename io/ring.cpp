@@ -74,6 +74,7 @@ io_uring_sqe* Ring::get_sqe() {
   io_uring_sqe* sqe = io_uring_get_sqe(&ring_);
   while (!sqe) {
     // A full SQ is not an error: send what is there and take a fresh slot.
+    ++sq_full_flushes_;
     submit_retrying(false);
     sqe = io_uring_get_sqe(&ring_);
   }
@@ -124,6 +125,7 @@ std::size_t Ring::reap() {
     if (n == 0) {
       // The kernel kept CQEs that did not fit (NODROP): flush them into the CQ.
       if (io_uring_cq_has_overflow(&ring_)) {
+        ++cq_overflow_flushes_;
         io_uring_get_events(&ring_);
         continue;
       }

@@ -60,6 +60,10 @@ class Ring {
   std::size_t in_flight() const noexcept { return in_flight_; }
 
   std::uint32_t setup_flags() const noexcept { return setup_flags_; }
+  // Diagnostics: how often a full SQ was flushed by get_sqe, and how often
+  // the CQ had overflowed into the kernel's list and was flushed by reap().
+  std::uint64_t sq_full_flushes() const noexcept { return sq_full_flushes_; }
+  std::uint64_t cq_overflow_flushes() const noexcept { return cq_overflow_flushes_; }
   std::string describe() const;
 
  private:
@@ -68,6 +72,8 @@ class Ring {
   io_uring ring_{};
   std::uint32_t setup_flags_ = 0;
   std::size_t in_flight_ = 0;
+  std::uint64_t sq_full_flushes_ = 0;
+  std::uint64_t cq_overflow_flushes_ = 0;
 };
 
 }  // namespace skein::io
