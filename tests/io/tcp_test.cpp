@@ -2,6 +2,7 @@
 #include <netinet/in.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
@@ -278,4 +279,59 @@ TEST(Tcp, MisuseThrowsClearly) {
     std::array<std::byte, 4> buf;
     EXPECT_THROW(co_await s.read(buf), std::logic_error);
   }());
+}
+
+// Out of descriptors: accept backs off instead of failing, the connections it
+// has keep being served, and the waiting client is accepted once descriptors
+// are free again.
+TEST(Tcp, AcceptBacksOffWhenOutOfDescriptors) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  auto listener = TcpListener::bind("127.0.0.1", 0);
+  const auto port = listener.local_port();
+  rlimit saved{};
+  getrlimit(RLIMIT_NOFILE, &saved);
+  struct Restore {
+    rlimit lim;
+    ~Restore() { setrlimit(RLIMIT_NOFILE, &lim); }
+  } restore{saved};
+  rt.block_on([](TcpListener& l, std::uint16_t port, rlimit saved) -> Task<void> {
+    // RLIMIT_NOFILE bounds descriptor numbers, and io_uring reads it when an
+    // accept is queued: fill every hole below a low limit first, then free
+    // exactly three descriptors: the first client, its accepted socket, the
+    // second client. The server's second accept then finds none.
+    rlimit tight = saved;
+    const int probe = ::dup(0);
+    tight.rlim_cur = static_cast<rlim_t>(probe + 8);
+    ::close(probe);
+    EXPECT_EQ(setrlimit(RLIMIT_NOFILE, &tight), 0);
+    std::vector<int> fillers;
+    for (int fd; fillers.size() < 100000 && (fd = ::dup(0)) >= 0;) fillers.push_back(fd);
+    EXPECT_GE(fillers.size(), 3u);
+    for (int i = 0; i < 3; ++i) {
+      ::close(fillers.back());
+      fillers.pop_back();
+    }
+    auto server = skein::spawn(echo_server(l, 2));
+    TcpStream first = co_await TcpStream::connect("127.0.0.1", port);
+    co_await first.write_all(std::string_view("1"));
+    char c;
+    co_await first.read_exact(std::span<char>(&c, 1));
+    TcpStream second = co_await TcpStream::connect("127.0.0.1", port);
+    for (int i = 0; i < 200 && l.fd_exhausted_count() == 0; ++i) co_await skein::sleep_for(5ms);
+    EXPECT_GT(l.fd_exhausted_count(), 0u);
+    // The connection already accepted is still served.
+    co_await first.write_all(std::string_view("2"));
+    co_await first.read_exact(std::span<char>(&c, 1));
+    EXPECT_EQ(c, '2');
+    setrlimit(RLIMIT_NOFILE, &saved);
+    for (int fd : fillers) ::close(fd);
+    // Now the second one gets accepted and echoed.
+    co_await second.write_all(std::string_view("3"));
+    co_await second.read_exact(std::span<char>(&c, 1));
+    EXPECT_EQ(c, '3');
+    first.close();
+    second.close();
+    co_await server;
+  }(listener, port, saved));
 }
