@@ -48,6 +48,8 @@ skein::Task<void> run_connection(skein::SocketAddr addr, std::size_t size, Clock
       if (std::memcmp(msg.data(), back.data(), size) != 0) ++out.mismatches;
     }
     s.shutdown();
+  } catch (const skein::operation_canceled&) {
+    out.error = "no complete echo within 5 s after the end of the run (cancelled)";
   } catch (const std::exception& e) {
     out.error = e.what();
   }
@@ -106,7 +108,9 @@ int main(int argc, char** argv) {
                  std::vector<ConnResult>& results) -> skein::Task<void> {
     std::vector<skein::JoinHandle<void>> hs;
     for (std::size_t i = 0; i < results.size(); ++i)
-      hs.push_back(skein::spawn(run_connection(addr, size, end, static_cast<std::uint32_t>(i), results[i])));
+      // Bounded in time even against a server that stops answering.
+      hs.push_back(skein::spawn(skein::with_deadline(
+          end + std::chrono::seconds(5), run_connection(addr, size, end, static_cast<std::uint32_t>(i), results[i]))));
     for (auto& h : hs) co_await h;
   }(addr, static_cast<std::size_t>(size), end, results));
   const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();

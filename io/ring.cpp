@@ -31,6 +31,7 @@ Ring::Ring(unsigned entries) {
   // Most capable first. EINVAL means "this kernel does not know a flag": try
   // fewer; any other error will not go away with fewer flags.
   constexpr std::uint32_t kAttempts[] = {
+      IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SUBMIT_ALL | IORING_SETUP_TASKRUN_FLAG,
       IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SUBMIT_ALL,
       IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SUBMIT_ALL,
       IORING_SETUP_COOP_TASKRUN,
@@ -65,6 +66,7 @@ std::string Ring::describe() const {
   if (setup_flags_ & IORING_SETUP_DEFER_TASKRUN) s += "DEFER_TASKRUN ";
   if (setup_flags_ & IORING_SETUP_COOP_TASKRUN) s += "COOP_TASKRUN ";
   if (setup_flags_ & IORING_SETUP_SUBMIT_ALL) s += "SUBMIT_ALL ";
+  if (setup_flags_ & IORING_SETUP_TASKRUN_FLAG) s += "TASKRUN_FLAG ";
   if (s.empty()) s = "plain ";
   s.pop_back();
   return s;
@@ -104,7 +106,12 @@ void Ring::flush() {
   if (io_uring_sq_ready(&ring_) > 0) {
     submit_retrying((setup_flags_ & IORING_SETUP_DEFER_TASKRUN) != 0);
   } else if ((setup_flags_ & IORING_SETUP_DEFER_TASKRUN) && in_flight_ > 0) {
-    // Deferred completions run only when the owner enters the kernel.
+    // Deferred completions run only when the owner enters the kernel. With
+    // TASKRUN_FLAG the kernel tells us (IORING_SQ_TASKRUN) whether there is
+    // anything to run: no syscall on a poll that would find nothing.
+    if ((setup_flags_ & IORING_SETUP_TASKRUN_FLAG) &&
+        !(IO_URING_READ_ONCE(*ring_.sq.kflags) & (IORING_SQ_TASKRUN | IORING_SQ_CQ_OVERFLOW)))
+      return;
     int r;
     do r = io_uring_get_events(&ring_);
     while (r == -EINTR);

@@ -1,12 +1,17 @@
 // The reactor: a full SQ and an overflowing CQ lose nothing, sleeping rings
 // are woken from other threads, and a refused io_uring gives a clear error.
+#include <atomic>
+#include <cstdio>
 #include <cstdlib>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <thread>
 #include <vector>
 
 #include "io/io_parker.hpp"
 #include "io_test_util.hpp"
 #include "skein/file.hpp"
+#include "skein/tcp.hpp"
 #include "skein/join_handle.hpp"
 #include "skein/spawn.hpp"
 
@@ -54,6 +59,7 @@ TEST(Ring, RingFlushesFullSqAndDrainsCqOverflow) {
   rt.block_on([]() -> Task<void> {
     auto& p = skein::io::IoParker::current("test");
     auto& ring = p.ring();
+    std::printf("ring setup: %s\n", ring.describe().c_str());
     const auto full_before = ring.sq_full_flushes();
     for (int i = 0; i < 5000; ++i) {
       io_uring_sqe* sqe = ring.get_sqe();
@@ -102,4 +108,39 @@ TEST(Ring, RefusedIoUringGivesAClearErrorAndTheRuntimeStillRuns) {
     }
   }
   ::unsetenv("SKEIN_DISABLE_IO_URING");
+}
+
+// A worker that never runs dry (a task yielding in a loop) must still reap
+// completions on its scheduler ticks, not only when it goes to sleep. The
+// reads complete asynchronously (another thread writes one byte per ms), so
+// their completions are deferred task work on a DEFER_TASKRUN ring.
+TEST(Ring, BusyWorkerStillReapsCompletions) {
+  skein::Runtime rt(skein::Options{.workers = 1});
+  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  int sv[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+  std::thread writer([fd = sv[1]] {
+    for (int i = 0; i < 50; ++i) {
+      std::this_thread::sleep_for(1ms);
+      const char c = 'x';
+      if (::write(fd, &c, 1) != 1) break;
+    }
+  });
+  std::atomic<int> got{0};
+  rt.block_on([](int fd, std::atomic<int>& got) -> Task<void> {
+    auto io = skein::spawn([](int fd, std::atomic<int>& got) -> Task<void> {
+      skein::TcpStream s(fd);  // any connected stream socket
+      char c;
+      for (int i = 0; i < 50; ++i) {
+        co_await s.read_exact(std::span<char>(&c, 1));
+        got.fetch_add(1);
+      }
+    }(fd, got));
+    const auto t0 = skein::Clock::now();
+    while (got.load() < 50 && skein::Clock::now() - t0 < 20s) co_await skein::yield();
+    EXPECT_EQ(got.load(), 50);
+    co_await io;
+  }(sv[0], got));
+  writer.join();
+  ::close(sv[1]);
 }
