@@ -10,7 +10,9 @@
 #include <sched.h>
 
 #include <benchmark/benchmark.h>
+#include <oneapi/tbb/global_control.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -18,6 +20,7 @@
 #include <regex>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "registry.hpp"
@@ -92,6 +95,14 @@ Config parse_args(int& argc, char** argv) {
     if (a == "--progress") {
       c.progress = true;
       continue;
+    }
+    if (a == "--help" || a == "-h") {
+      std::printf(
+          "skein_bench [--workers 1,2,...] [--quick] [--progress] [Google Benchmark flags]\n"
+          "  --workers LIST  worker counts to sweep (default: 1, 2, 4, ... and the CPUs this process may use)\n"
+          "  --quick         the smaller sizes of a smoke run\n"
+          "  --progress      a line on stderr per measured repetition\n"
+          "Benchmarks are named <workload>/<runtime>/<size>/workers:<n>; see bench/README.md.\n\n");
     }
     if (const char* v = value_of("--benchmark_min_time")) c.min_time = std::strtod(v, nullptr);
     else if (const char* v = value_of("--benchmark_repetitions")) c.repetitions = std::strtol(v, nullptr, 10);
@@ -178,6 +189,12 @@ int main(int argc, char** argv) {
   g_progress.enabled = c.progress;
   g_progress.min_time = c.min_time;
   register_all(c);
+  // TBB's default limit is the machine's CPU count; a sweep past it
+  // (--workers 1,2,4 on 2 cores) must get as many TBB threads as skein gets
+  // workers, or the comparison is not the same oversubscription.
+  const int max_workers = *std::max_element(c.workers.begin(), c.workers.end());
+  tbb::global_control tbb_threads(tbb::global_control::max_allowed_parallelism,
+                                  static_cast<std::size_t>(std::max(max_workers, static_cast<int>(std::thread::hardware_concurrency()))));
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
   benchmark::RunSpecifiedBenchmarks();
