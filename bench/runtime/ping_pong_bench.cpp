@@ -1,8 +1,10 @@
 // ping_pong: two tasks pass a counter back and forth through two channels of
 // capacity 1, `size` round trips. Every message wakes the other task, so this
 // measures the suspend / wake-up / resume path of two tasks that wait for each
-// other (on one worker: a local hand-off; on two: cross-worker wake-ups,
-// possibly through a parked worker).
+// other. In `ping_pong` the scheduler places them (a woken task is queued on
+// the waker's worker, so they tend to share one); in `ping_pong_pinned` they
+// are pinned to different workers and every message is a cross-worker
+// wake-up.
 //
 // There is no TBB equivalent (TBB tasks cannot wait for each other), so the
 // comparator is what one writes without a runtime: two OS threads handing the
@@ -32,16 +34,35 @@ skein::Task<std::int64_t> pong(skein::Channel<std::int64_t>& in, skein::Channel<
   co_return last;
 }
 
+skein::Task<std::int64_t> ping(skein::Channel<std::int64_t>& out, skein::Channel<std::int64_t>& in,
+                               std::int64_t rounds) {
+  std::int64_t value = 0;
+  for (std::int64_t i = 0; i < rounds; ++i) {
+    co_await out.send(value);
+    value = *co_await in.recv();
+  }
+  out.close();
+  co_return value;
+}
+
+// Free: ping is the root task, pong is spawned and may run anywhere (the
+// scheduler decides whether they share a worker).
 skein::Task<std::int64_t> ping_pong(std::int64_t rounds) {
   skein::Channel<std::int64_t> to_pong(1), to_ping(1);
   auto partner = skein::spawn(pong(to_pong, to_ping));
-  std::int64_t value = 0;
-  for (std::int64_t i = 0; i < rounds; ++i) {
-    co_await to_pong.send(value);
-    value = *co_await to_ping.recv();
-  }
-  to_pong.close();
+  const std::int64_t value = co_await ping(to_pong, to_ping, rounds);
   co_await partner;  // the channels live in this frame: wait for pong to finish with them
+  co_return value;
+}
+
+// Pinned apart: ping on worker 0, pong on the last worker, so with two or
+// more workers every message is a cross-worker wake-up.
+skein::Task<std::int64_t> ping_pong_pinned(std::int64_t rounds, int workers) {
+  skein::Channel<std::int64_t> to_pong(1), to_ping(1);
+  auto partner = skein::spawn_on(static_cast<std::size_t>(workers - 1), pong(to_pong, to_ping));
+  auto pinger = skein::spawn_on(0, ping(to_pong, to_ping, rounds));
+  const std::int64_t value = co_await pinger;
+  co_await partner;
   co_return value;
 }
 
@@ -59,12 +80,29 @@ void pin_to_first_cpus(int cpus) {
   pthread_setaffinity_np(pthread_self(), sizeof set, &set);
 }
 
+// Pins the calling thread to the index-th CPU it may use.
+void pin_to_cpu(int index) {
+  cpu_set_t allowed, set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return;
+  for (int c = 0, seen = 0; c < CPU_SETSIZE; ++c) {
+    if (CPU_ISSET(c, &allowed) && seen++ == index) {
+      CPU_SET(c, &set);
+      pthread_setaffinity_np(pthread_self(), sizeof set, &set);
+      return;
+    }
+  }
+}
+
 // Two threads, one counter: the thread whose turn it is increments it.
+// Free: both threads may run on the first `cpus` CPUs; pinned apart: the
+// partner on the cpus-th CPU (the caller pins itself to the first).
 class ThreadPingPong {
  public:
-  explicit ThreadPingPong(int cpus) : cpus_(cpus) {
+  ThreadPingPong(int cpus, bool apart) : cpus_(cpus), apart_(apart) {
     partner_ = std::thread([this] {
-      pin_to_first_cpus(cpus_);
+      if (apart_) pin_to_cpu(cpus_ - 1);
+      else pin_to_first_cpus(cpus_);
       std::unique_lock lock(mu_);
       for (;;) {
         cv_.wait(lock, [this] { return pong_turn_ || stop_; });
@@ -99,6 +137,7 @@ class ThreadPingPong {
 
  private:
   int cpus_;
+  bool apart_;
   std::mutex mu_;
   std::condition_variable cv_;
   bool pong_turn_ = false;
@@ -116,14 +155,22 @@ void ping_pong_skein(benchmark::State& state, const skein_bench::Params& p) {
                          skein_bench::expect(rounds, "ping_pong final counter"));
 }
 
-void ping_pong_threads(benchmark::State& state, const skein_bench::Params& p) {
+void ping_pong_pinned_skein(benchmark::State& state, const skein_bench::Params& p) {
+  const std::int64_t rounds = p.size;
+  const int workers = p.workers;
+  skein_bench::run_skein(state, p, [rounds, workers] { return ping_pong_pinned(rounds, workers); },
+                         skein_bench::expect(rounds, "ping_pong final counter"));
+}
+
+void run_threads(benchmark::State& state, const skein_bench::Params& p, bool apart) {
   const std::int64_t rounds = p.size;
   // The benchmark thread is pinned for the run and set free afterwards.
   cpu_set_t saved;
   const bool restore = sched_getaffinity(0, sizeof saved, &saved) == 0;
-  pin_to_first_cpus(p.workers);
+  if (apart) pin_to_cpu(0);
+  else pin_to_first_cpus(p.workers);
   {
-    ThreadPingPong pp(p.workers);
+    ThreadPingPong pp(p.workers, apart);
     skein_bench::BusyCores busy;
     for (auto _ : state) {
       if (!skein_bench::expect_eq(state, pp.run(rounds), 2 * rounds, "ping_pong counter")) break;
@@ -133,6 +180,9 @@ void ping_pong_threads(benchmark::State& state, const skein_bench::Params& p) {
   if (restore) pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
 }
 
+void ping_pong_threads(benchmark::State& state, const skein_bench::Params& p) { run_threads(state, p, false); }
+void ping_pong_pinned_threads(benchmark::State& state, const skein_bench::Params& p) { run_threads(state, p, true); }
+
 }  // namespace
 
 SKEIN_BENCH_WORKLOAD(ping_pong) {
@@ -141,4 +191,15 @@ SKEIN_BENCH_WORKLOAD(ping_pong) {
           .quick_sizes = {5'000},
           .tasks = ping_pong_tasks,
           .impls = {{"skein", ping_pong_skein}, {"threads", ping_pong_threads}}};
+}
+
+// The same with the two sides pinned to different workers / CPUs (the same
+// one when workers:1): every message crosses cores, through the pinned
+// worker's inbox and, when it sleeps, its wake-up.
+SKEIN_BENCH_WORKLOAD(ping_pong_pinned) {
+  return {.name = "ping_pong_pinned",
+          .sizes = {20'000},
+          .quick_sizes = {5'000},
+          .tasks = ping_pong_tasks,
+          .impls = {{"skein", ping_pong_pinned_skein}, {"threads", ping_pong_pinned_threads}}};
 }
