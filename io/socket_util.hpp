@@ -22,20 +22,15 @@ inline int make_socket(int family, int type, const char* what) {
   return fd;
 }
 
-inline SocketAddr local_addr_of(int fd, const char* what) {
+// getsockname or getpeername into a SocketAddr.
+inline SocketAddr sock_addr_of(int fd, int (*query)(int, sockaddr*, socklen_t*), const char* what) {
   SocketAddr a;
   socklen_t len = SocketAddr::capacity();
-  if (::getsockname(fd, a.data(), &len) < 0) throw_errno(errno, what);
+  if (query(fd, a.data(), &len) < 0) throw_errno(errno, what);
   a.set_size(len);
   return a;
 }
-
-inline SocketAddr peer_addr_of(int fd, const char* what) {
-  SocketAddr a;
-  socklen_t len = SocketAddr::capacity();
-  if (::getpeername(fd, a.data(), &len) < 0) throw_errno(errno, what);
-  a.set_size(len);
-  return a;
-}
+inline SocketAddr local_addr_of(int fd, const char* what) { return sock_addr_of(fd, &::getsockname, what); }
+inline SocketAddr peer_addr_of(int fd, const char* what) { return sock_addr_of(fd, &::getpeername, what); }
 
 }  // namespace skein::io
