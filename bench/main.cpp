@@ -199,6 +199,6 @@ int main(int argc, char** argv) {
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 2;
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
-  if (g_failed) std::fprintf(stderr, "skein_bench: some benchmarks FAILED (see ERROR OCCURRED above)\n");
+  if (g_failed) std::fprintf(stderr, "skein_bench: some benchmarks FAILED (ERROR OCCURRED in Google Benchmark's report)\n");
   return g_failed ? 1 : 0;
 }
