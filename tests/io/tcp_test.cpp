@@ -335,3 +335,33 @@ TEST(Tcp, AcceptBacksOffWhenOutOfDescriptors) {
     co_await server;
   }(listener, port, saved));
 }
+
+// Shutting the runtime down while tasks wait in accept, read, sleep and
+// with_timeout: their frames are destroyed without touching freed memory (the
+// kernel cancelled their operations when the workers exited), and no
+// descriptor stays open.
+TEST(Tcp, ShutdownWithOperationsInFlight) {
+  const int fds_before = skein::test::open_fd_count();
+  {
+    skein::Runtime rt(skein::Options{.workers = 2});
+    SKEIN_SKIP_WITHOUT_IO_URING(rt);
+    auto listener = TcpListener::bind("127.0.0.1", 0);
+    const auto port = listener.local_port();
+    rt.block_on([](TcpListener& l, std::uint16_t port) -> Task<void> {
+      skein::spawn([](TcpListener& l) -> Task<void> {
+        TcpStream a = co_await l.accept();
+        std::array<std::byte, 16> buf;
+        co_await a.read(buf);  // never completes
+      }(l)).detach();
+      skein::spawn([](std::uint16_t port) -> Task<void> {
+        TcpStream c = co_await TcpStream::connect("127.0.0.1", port);
+        std::array<std::byte, 16> buf;
+        co_await skein::with_timeout(30s, c.read(buf));  // never completes
+      }(port)).detach();
+      skein::spawn([]() -> Task<void> { co_await skein::sleep_for(30s); }()).detach();
+      co_await skein::sleep_for(20ms);
+    }(listener, port));
+    rt.shutdown();
+  }
+  EXPECT_EQ(skein::test::open_fd_count(), fds_before);
+}
