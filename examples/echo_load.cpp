@@ -95,7 +95,9 @@ int main(int argc, char** argv) {
   if (colon == std::string::npos) usage("HOST:PORT expected");
   skein::SocketAddr addr;
   try {
-    addr = skein::SocketAddr::parse(target.substr(0, colon), static_cast<std::uint16_t>(std::stoi(target.substr(colon + 1))));
+    const int port = std::stoi(target.substr(colon + 1));
+    if (port < 1 || port > 65535) usage("PORT must be 1..65535");
+    addr = skein::SocketAddr::parse(target.substr(0, colon), static_cast<std::uint16_t>(port));
   } catch (const std::exception& e) {
     usage(e.what());
   }

@@ -117,7 +117,7 @@ TcpListener& TcpListener::operator=(TcpListener&& o) noexcept {
   if (this != &o) {
     close();
     fd_ = std::exchange(o.fd_, -1);
-    fd_exhausted_ = o.fd_exhausted_;
+    fd_exhausted_.store(o.fd_exhausted_.load(std::memory_order_relaxed), std::memory_order_relaxed);
   }
   return *this;
 }
@@ -156,7 +156,7 @@ Task<TcpStream> TcpListener::accept() {
     if (r == -EMFILE || r == -ENFILE) {
       // Out of descriptors: the pending connection stays in the backlog;
       // give the open connections time to finish and close.
-      ++fd_exhausted_;
+      fd_exhausted_.fetch_add(1, std::memory_order_relaxed);
       co_await sleep_for(backoff);
       backoff = std::min(backoff * 2, std::chrono::milliseconds(100));
       continue;

@@ -22,6 +22,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -117,7 +118,10 @@ class TcpStream {
 class TcpListener {
  public:
   TcpListener() noexcept = default;
-  TcpListener(TcpListener&& o) noexcept : fd_(o.fd_), fd_exhausted_(o.fd_exhausted_) { o.fd_ = -1; }
+  TcpListener(TcpListener&& o) noexcept
+      : fd_(o.fd_), fd_exhausted_(o.fd_exhausted_.load(std::memory_order_relaxed)) {
+    o.fd_ = -1;
+  }
   TcpListener& operator=(TcpListener&& o) noexcept;
   TcpListener(const TcpListener&) = delete;
   TcpListener& operator=(const TcpListener&) = delete;
@@ -137,7 +141,7 @@ class TcpListener {
 
   SocketAddr local_addr() const;
   std::uint16_t local_port() const { return local_addr().port(); }
-  std::uint64_t fd_exhausted_count() const noexcept { return fd_exhausted_; }
+  std::uint64_t fd_exhausted_count() const noexcept { return fd_exhausted_.load(std::memory_order_relaxed); }
 
   void close() noexcept;
   bool is_open() const noexcept { return fd_ >= 0; }
@@ -145,7 +149,8 @@ class TcpListener {
 
  private:
   int fd_ = -1;
-  std::uint64_t fd_exhausted_ = 0;
+  // Written by the accepting task, read by anyone: a relaxed counter.
+  std::atomic<std::uint64_t> fd_exhausted_{0};
 };
 
 }  // namespace skein

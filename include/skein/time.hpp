@@ -28,9 +28,20 @@ using Clock = std::chrono::steady_clock;
 
 Task<void> sleep_until(Clock::time_point deadline);
 
+namespace detail {
+// now + d, without overflow: durations beyond ~100 years are clamped.
+template <class Rep, class Period>
+Clock::time_point deadline_after(std::chrono::duration<Rep, Period> d) {
+  constexpr double kMaxSeconds = 100.0 * 365 * 24 * 3600;
+  if (std::chrono::duration<double>(d).count() > kMaxSeconds)
+    return Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(kMaxSeconds));
+  return Clock::now() + std::chrono::ceil<Clock::duration>(d);
+}
+}  // namespace detail
+
 template <class Rep, class Period>
 Task<void> sleep_for(std::chrono::duration<Rep, Period> d) {
-  return sleep_until(Clock::now() + std::chrono::ceil<Clock::duration>(d));
+  return sleep_until(detail::deadline_after(d));
 }
 
 namespace detail {
@@ -66,7 +77,7 @@ Task<T> with_deadline(Clock::time_point deadline, Task<T> task) {
 
 template <class Rep, class Period, class T>
 Task<T> with_timeout(std::chrono::duration<Rep, Period> d, Task<T> task) {
-  return with_deadline(Clock::now() + std::chrono::ceil<Clock::duration>(d), std::move(task));
+  return with_deadline(detail::deadline_after(d), std::move(task));
 }
 
 }  // namespace skein

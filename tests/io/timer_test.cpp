@@ -195,3 +195,18 @@ TEST(Timer, IdleRuntimeUsesAlmostNoCpu) {
   h.cancel();
   EXPECT_THROW(h.wait(), skein::operation_canceled);
 }
+
+TEST(Timer, HugeDurationsDoNotOverflow) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  rt.block_on([]() -> Task<void> {
+    auto h = skein::spawn([]() -> Task<void> { co_await skein::sleep_for(std::chrono::hours::max()); }());
+    co_await skein::sleep_for(5ms);
+    h.cancel();
+    EXPECT_THROW(co_await h, skein::operation_canceled);
+    const int v = co_await skein::with_timeout(std::chrono::seconds::max(), []() -> Task<int> { co_return 3; }());
+    EXPECT_EQ(v, 3);
+    // A negative duration is a deadline already passed.
+    co_await skein::sleep_for(-5s);
+  }());
+}
