@@ -57,7 +57,6 @@ void BlockingPool::thread_main() {
     lock.unlock();
     job->run_blocking(job);
     if (TaskHeader* joiner = publish_done(job)) joiner->scheduler->schedule(joiner);
-    job->release();  // the pool's reference
     lock.lock();
   }
   --threads_;
@@ -77,7 +76,6 @@ void BlockingPool::shutdown() {
   for (TaskHeader* job : never_started) {
     job->abort_result(job);
     if (TaskHeader* joiner = publish_done(job)) joiner->scheduler->schedule(joiner);
-    job->release();
   }
 }
 

@@ -11,6 +11,7 @@
 
 #include "skein/detail/cancel_hook.hpp"
 #include "skein/detail/context.hpp"
+#include "skein/detail/external_waiter.hpp"
 
 namespace skein::detail {
 
@@ -78,7 +79,7 @@ void Scheduler::submit_spawned(TaskHeader* t) {
     if (stopping()) throw runtime_shutdown("skein::spawn: the runtime is shutting down");
     t->id = w.next_task_id();
     w.counters().spawned.add();
-    w.register_task(t);
+    t->registry_slot = w.registry().allocate(t);
     if (t->pinned_worker < 0)
       w.schedule_local(t);
     else if (static_cast<std::size_t>(t->pinned_worker) == w.index())
@@ -94,7 +95,7 @@ void Scheduler::submit_spawned(TaskHeader* t) {
     if (stopping_.load(std::memory_order_relaxed))
       throw runtime_shutdown("skein::Runtime::spawn: the runtime is shut down");
     t->id = external_ids_.fetch_add(1, std::memory_order_relaxed) + 1;
-    external_live_.push_back(t);
+    t->registry_slot = external_registry_.allocate(t);
   }
   if (t->pinned_worker >= 0) {
     schedule_pinned_remote(t);
@@ -158,32 +159,27 @@ void Scheduler::shutdown() {
 }
 
 // Single-threaded from here: every worker is joined. Every spawned task that
-// has not finished is in some registry; its frame is destroyed (its locals'
-// destructors run; nested frames through the trampoline, without recursion)
-// and its handle will throw runtime_shutdown. Then the registries' references
-// are dropped.
+// has not finished still has its registry slot; its frame is destroyed (its
+// locals' destructors run; nested frames through the trampoline, without
+// recursion), its result becomes a runtime_shutdown error, and it is
+// published as done (which frees it if its handle is gone, and wakes a
+// thread blocked in JoinHandle::wait).
 void Scheduler::destroy_unfinished_tasks() {
-  std::vector<TaskHeader*> all;
-  for (auto& w : workers_) {
-    auto& r = w->registry();
-    all.insert(all.end(), r.begin(), r.end());
-    r.clear();
-  }
+  std::vector<TaskHeader*> unfinished;
+  auto collect = [&](TaskHeader* t) { unfinished.push_back(t); };
+  for (auto& w : workers_) w->registry().for_each_live(collect);
   {
     std::lock_guard lock(external_mutex_);
-    all.insert(all.end(), external_live_.begin(), external_live_.end());
-    external_live_.clear();
+    external_registry_.for_each_live(collect);
   }
-  for (TaskHeader* t : all) {
-    if (t->join_state.load(std::memory_order_acquire) == kDone) continue;
+  // Frames first, all of them: a frame's destructors may drop handles of
+  // other unfinished tasks, which must not be freed under us.
+  for (TaskHeader* t : unfinished)
     if (t->frame) destroy_frame(std::exchange(t->frame, {}));
-  }
-  for (TaskHeader* t : all) {
-    if (t->join_state.load(std::memory_order_acquire) == kDone) continue;
+  for (TaskHeader* t : unfinished) {
     t->abort_result(t);
-    if (t->join_state.exchange(kDone, std::memory_order_acq_rel) == kExternalWaiter) t->join_state.notify_all();
+    publish_done(t);  // a joiner, if any, was destroyed above: nothing to resume
   }
-  for (TaskHeader* t : all) t->release();
 }
 
 RuntimeStats Scheduler::stats() const {
@@ -204,13 +200,18 @@ RuntimeStats Scheduler::stats() const {
 }
 
 TaskHeader* publish_done(TaskHeader* t) noexcept {
-  const std::uintptr_t prev = t->join_state.exchange(kDone, std::memory_order_acq_rel);
-  if (prev == kRunning) return nullptr;
-  if (prev == kExternalWaiter) {
-    t->join_state.notify_all();
+  if (t->registry_slot) TaskRegistry::clear(t->registry_slot);
+  const std::uintptr_t prev = t->join_state.fetch_or(kDone, std::memory_order_acq_rel);
+  // From here on the state belongs to the handle (or to nobody: free it).
+  if (prev & kDetached) {
+    t->destroy_state(t);
     return nullptr;
   }
-  return reinterpret_cast<TaskHeader*>(prev);
+  if (prev & kExternalWaiter) {
+    reinterpret_cast<ExternalWaiter*>(prev & ~kJoinFlags)->wake();
+    return nullptr;
+  }
+  return reinterpret_cast<TaskHeader*>(prev & ~kJoinFlags);
 }
 
 // ---- the functions declared in skein/detail/context.hpp ----
@@ -247,7 +248,7 @@ std::coroutine_handle<> complete_spawned(TaskHeader* t) noexcept {
 }
 
 void request_cancel(TaskHeader* t) noexcept {
-  if (t->join_state.load(std::memory_order_acquire) == kDone) return;
+  if (t->is_done()) return;
   t->flags.fetch_or(kCancelRequested, std::memory_order_seq_cst);
   if (CancelHook* hook = t->cancel_hook.exchange(nullptr, std::memory_order_acq_rel)) {
     hook->fn(hook);

@@ -13,6 +13,7 @@
 #include "runtime/blocking_pool.hpp"
 #include "runtime/idle.hpp"
 #include "runtime/injection_queue.hpp"
+#include "runtime/task_registry.hpp"
 #include "runtime/worker.hpp"
 #include "skein/runtime.hpp"
 
@@ -59,12 +60,13 @@ class Scheduler {
 
   // Tasks spawned from threads that are not workers: their registry.
   std::mutex external_mutex_;
-  std::vector<TaskHeader*> external_live_;  // guarded by external_mutex_
+  TaskRegistry external_registry_;  // guarded by external_mutex_ (slots are cleared lock-free)
   std::atomic<std::uint64_t> external_ids_{0};
 };
 
-// Marks a finished task done and returns the task that awaited it, if any
-// (an external waiter is notified here). acq_rel: see task_header.hpp.
+// Marks a finished task done (task_header.hpp: the finisher's fetch_or) and
+// returns the task that awaited it, if any. An external waiter is woken here;
+// a state whose handle is gone is freed here.
 TaskHeader* publish_done(TaskHeader* t) noexcept;
 
 }  // namespace skein::detail

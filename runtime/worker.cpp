@@ -28,7 +28,6 @@ Worker::Worker(Scheduler& s, std::size_t index)
       producer_(s.injection().make_producer_token()),
       consumer_(s.injection().make_consumer_token()),
       rng_(0x9E3779B97F4A7C15ull * (index + 1)) {
-  live_.reserve(sweep_at_);
 }
 
 std::size_t Worker::random_index(std::size_t n) noexcept {
@@ -52,6 +51,7 @@ void Worker::run() {
     TaskHeader* t = next_task();
     if (!t) t = search();
     if (t) {
+      if (searching_) found_work_while_searching();
       run_task(t);
       continue;
     }
@@ -76,11 +76,14 @@ void Worker::run_task(TaskHeader* t) {
 }
 
 TaskHeader* Worker::next_task() {
-  if (++tick_ % static_cast<std::uint32_t>(sched_.options().global_queue_interval) == 0) {
+  if (--ticks_to_maintenance_ == 0) {
+    ticks_to_maintenance_ = static_cast<std::uint32_t>(sched_.options().global_queue_interval);
     if (TaskHeader* t = on_tick()) return t;
   }
   if (lifo_) {
-    if (lifo_streak_ < kMaxLifoStreak) {
+    // Past the bound the slot's task still runs next when the deque is empty:
+    // then there is nobody here for it to starve.
+    if (lifo_streak_ < kMaxLifoStreak || queue_.empty()) {
       ++lifo_streak_;
       counters_.lifo_polls.add();
       return std::exchange(lifo_, nullptr);
@@ -113,12 +116,7 @@ TaskHeader* Worker::on_tick() {
     pinned_.pop_front();
     return t;
   }
-  if (TaskHeader* t = take_from_injection()) return t;
-  // The oldest task of our own deque, so that it cannot starve under a
-  // stream of newer ones.
-  TaskHeader* t = nullptr;
-  if (queue_.steal(t) == LocalQueue::StealResult::kTaken) return t;
-  return nullptr;
+  return take_from_injection();
 }
 
 TaskHeader* Worker::take_from_inbox() {
@@ -166,23 +164,13 @@ TaskHeader* Worker::search() {
       const std::size_t room = (queue_.capacity() - queue_.size()) / 2;
       if (TaskHeader* t = sched_.worker(victim).queue().steal_into(queue_, room)) {
         counters_.stolen.add(1 + queue_.size());
-        found_work_while_searching();
         return t;
       }
     }
-    if (TaskHeader* t = take_from_injection()) {
-      found_work_while_searching();
-      return t;
-    }
-    if (TaskHeader* t = take_from_inbox()) {
-      found_work_while_searching();
-      return t;
-    }
+    if (TaskHeader* t = take_from_injection()) return t;
+    if (TaskHeader* t = take_from_inbox()) return t;
     if (parker_->poll_events()) {
-      if (TaskHeader* t = next_task()) {
-        found_work_while_searching();
-        return t;
-      }
+      if (TaskHeader* t = next_task()) return t;
     }
   }
   return nullptr;
@@ -266,25 +254,6 @@ void Worker::push_inbox(TaskHeader* t) {
   // Idle protocol step 6: wakes us if we sleep; if we are about to, our
   // re-check after registering (step 3) sees the inbox.
   sched_.idle().unpark_worker(index_);
-}
-
-void Worker::register_task(TaskHeader* t) {
-  if (live_.size() >= sweep_at_) sweep_registry();
-  live_.push_back(t);
-}
-
-// Drops the registry's reference to every finished task. Amortised O(1) per
-// spawn: the next sweep comes when the registry has doubled.
-void Worker::sweep_registry() {
-  auto keep = live_.begin();
-  for (TaskHeader* t : live_) {
-    if (t->join_state.load(std::memory_order_acquire) == kDone)
-      t->release();
-    else
-      *keep++ = t;
-  }
-  live_.erase(keep, live_.end());
-  sweep_at_ = std::max<std::size_t>(1024, 2 * live_.size());
 }
 
 void Worker::fill_stats(WorkerStats& out) const {

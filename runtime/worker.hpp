@@ -1,9 +1,11 @@
 // Worker: one scheduler thread, its queues and its run loop.
 //
 // Where a worker finds its next task (next_task, then search):
-//   - every `global_queue_interval` polls (a "tick"): the injection queue and
-//     its pinned inbox first, then the oldest task of its own deque, so that
-//     nothing waits behind a busy deque forever; it also reaps I/O events;
+//   - every `global_queue_interval` polls (a "tick"): its pinned tasks and the
+//     injection queue first, so that a busy deque cannot starve them; it also
+//     reaps I/O events. (The deque itself is newest-first on purpose: in
+//     fork-join code that is depth-first order and bounded memory. Its oldest
+//     tasks are what idle workers steal.)
 //   - the LIFO slot (the task most recently spawned or woken here), at most
 //     3 polls in a row; after that the slot's task goes into the deque, where
 //     thieves can take it;
@@ -28,6 +30,7 @@
 #include "runtime/injection_queue.hpp"
 #include "runtime/local_queue.hpp"
 #include "runtime/parker.hpp"
+#include "runtime/task_registry.hpp"
 #include "skein/detail/task_header.hpp"
 #include "skein/stats.hpp"
 
@@ -70,15 +73,14 @@ class Worker {
   void schedule_local(TaskHeader* t);   // spawned or woken here: the LIFO slot
   void schedule_pinned(TaskHeader* t);  // a task pinned to this worker
   void schedule_yield(TaskHeader* t);   // the back of the line
-  void register_task(TaskHeader* t);    // the registry for shutdown
   std::uint64_t next_task_id() noexcept { return (std::uint64_t(index_ + 1) << 40) | ++task_ids_; }
 
   // Any thread: a task pinned to this worker, scheduled from elsewhere.
   void push_inbox(TaskHeader* t);
   bool inbox_has_work() const noexcept { return inbox_size_.load(std::memory_order_seq_cst) > 0; }
 
-  // After the thread is joined: the registry and what is still queued.
-  std::vector<TaskHeader*>& registry() noexcept { return live_; }
+  // Owner only (and shutdown, after the thread is joined).
+  TaskRegistry& registry() noexcept { return registry_; }
 
   void fill_stats(WorkerStats& out) const;
 
@@ -93,7 +95,6 @@ class Worker {
   bool any_work_visible() const;
   void run_task(TaskHeader* t);
   void push_to_deque(TaskHeader* t);
-  void sweep_registry();
   std::size_t random_index(std::size_t n) noexcept;
 
   Scheduler& sched_;
@@ -106,13 +107,12 @@ class Worker {
   TaskHeader* lifo_ = nullptr;
   int lifo_streak_ = 0;
   std::deque<TaskHeader*> pinned_;  // runnable tasks pinned here
-  std::uint32_t tick_ = 0;
+  std::uint32_t ticks_to_maintenance_ = 1;
   bool searching_ = false;
   std::uint64_t rng_;
   std::uint64_t task_ids_ = 0;
 
-  std::vector<TaskHeader*> live_;  // spawned here, not yet swept (one reference each)
-  std::size_t sweep_at_ = 1024;
+  TaskRegistry registry_;  // tasks spawned here that have not finished
 
   alignas(64) std::mutex inbox_mutex_;
   std::vector<TaskHeader*> inbox_;  // guarded by inbox_mutex_

@@ -15,7 +15,9 @@
 #include <string>
 #include <utility>
 
+#include "skein/detail/cancel_hook.hpp"
 #include "skein/detail/context.hpp"
+#include "skein/detail/external_waiter.hpp"
 #include "skein/detail/task_header.hpp"
 
 namespace skein {
@@ -51,13 +53,11 @@ class JoinHandle {
     return state("task_id")->id;
   }
 
-  bool is_finished() const {
-    return state("is_finished")->join_state.load(std::memory_order_acquire) == detail::kDone;
-  }
+  bool is_finished() const { return state("is_finished")->is_done(); }
 
   // Lets the task run on without anyone awaiting it.
   void detach() noexcept {
-    if (auto* s = std::exchange(s_, nullptr)) s->release();
+    if (auto* s = std::exchange(s_, nullptr)) s->detach();
   }
 
   // Requests cancellation: the task sees skein::operation_canceled at its
@@ -71,41 +71,51 @@ class JoinHandle {
     auto* s = state("wait");
     if (detail::tls_context.worker)
       throw std::logic_error("skein::JoinHandle::wait blocks the thread; inside a task use co_await");
-    std::uintptr_t st = detail::kRunning;
-    // acq_rel: as the joiner's CAS in the join protocol (task_header.hpp).
-    if (s->join_state.compare_exchange_strong(st, detail::kExternalWaiter, std::memory_order_acq_rel,
-                                              std::memory_order_acquire) ||
-        st == detail::kExternalWaiter) {
-      while ((st = s->join_state.load(std::memory_order_acquire)) != detail::kDone) s->join_state.wait(st);
-    } else if (st != detail::kDone) {
-      throw std::logic_error("skein::JoinHandle::wait: the task is already awaited by another task");
+    if (!s->is_done()) {
+      detail::ExternalWaiter waiter;
+      std::uintptr_t expected = 0;
+      // acq_rel: as the joiner's CAS in the join protocol (task_header.hpp).
+      if (s->join_state.compare_exchange_strong(expected,
+                                                reinterpret_cast<std::uintptr_t>(&waiter) | detail::kExternalWaiter,
+                                                std::memory_order_acq_rel, std::memory_order_acquire)) {
+        waiter.wait();
+      } else if (!(expected & detail::kDone)) {
+        throw std::logic_error("skein::JoinHandle::wait: the task is already awaited by another task");
+      }
     }
     return take();
   }
 
+  // Awaiting suspends the task until the spawned one finishes. Cancelling the
+  // awaiting task does not cut this wait short: the join is two atomic RMWs
+  // on purpose (task_header.hpp), and a withdrawable wait would double that.
+  // The cancelled awaiter resumes when the awaited task finishes and then
+  // throws operation_canceled; the result stays in the handle. To stop the
+  // awaited task too, cancel it (JoinSet and when_any do).
   class Awaiter {
    public:
     explicit Awaiter(JoinHandle& h) noexcept : h_(h) {}
     bool await_ready() {
-      auto* s = h_.state("co_await");
       // Finished and budget left: no suspension at all.
-      return s->join_state.load(std::memory_order_acquire) == detail::kDone && detail::coop_consume();
+      return h_.state("co_await")->is_done() && detail::coop_consume();
     }
     bool await_suspend(std::coroutine_handle<> h) {
       detail::TaskHeader* me = detail::suspend_current(h);
-      auto* s = h_.s_;
-      std::uintptr_t expected = detail::kRunning;
-      if (s->join_state.compare_exchange_strong(expected, reinterpret_cast<std::uintptr_t>(me),
-                                                std::memory_order_acq_rel, std::memory_order_acquire))
+      std::uintptr_t expected = 0;
+      if (h_.s_->join_state.compare_exchange_strong(expected, reinterpret_cast<std::uintptr_t>(me),
+                                                    std::memory_order_acq_rel, std::memory_order_acquire))
         return true;  // the finisher resumes us
-      if (expected != detail::kDone)
+      if (!(expected & detail::kDone))
         throw std::logic_error("skein::JoinHandle: the task is already awaited by another task");
       if (detail::coop_consume()) return false;  // finished meanwhile: go on at once
       // Finished, but this task's budget is used up: go to the back of the queue.
       detail::schedule_yield(me);
       return true;
     }
-    T await_resume() { return h_.take(); }
+    T await_resume() {
+      detail::throw_if_cancelled(detail::current_task());
+      return h_.take();
+    }
 
    private:
     JoinHandle& h_;
@@ -120,12 +130,14 @@ class JoinHandle {
                                     ": empty handle (moved-from, detached or already awaited)");
     return s_;
   }
+  // Called once the task is done: the finisher no longer touches the state,
+  // so the handle is its only owner and frees it without an atomic RMW.
   T take() {
-    struct Release {
+    struct Free {
       detail::SpawnState<T>* s;
-      ~Release() { s->release(); }
-    } r{std::exchange(s_, nullptr)};
-    return r.s->result.take();
+      ~Free() { s->destroy_state(s); }
+    } owner{std::exchange(s_, nullptr)};
+    return owner.s->result.take();
   }
 
   detail::SpawnState<T>* s_ = nullptr;

@@ -74,40 +74,49 @@ struct FinalAwaiter {
     P& p = h.promise();
     if (!p.spawned) [[likely]]
       return p.continuation ? p.continuation : std::noop_coroutine();
-    // A spawned task: move the result into the spawn state, free the frame
-    // now (so it is recycled while still warm), then run the join protocol.
-    auto* state = static_cast<SpawnState<typename P::value_type>*>(p.spawned);
-    state->result = std::move(p.result);
-    state->frame = {};
+    // A spawned task (its result is already in the spawn state): free the
+    // frame now, so it is recycled while still warm, then run the join
+    // protocol.
+    TaskHeader* state = p.spawned;
     h.destroy();
     return complete_spawned(state);
   }
   void await_resume() noexcept {}
 };
 
+// The result goes straight into the spawn state for a spawned task, so
+// nothing is moved when it finishes.
 template <class T>
 struct Promise : PromiseBase {
   using value_type = T;
-  Result<T> result;
+  Result<T> own_result;
+
+  Result<T>& result() noexcept {
+    return spawned ? static_cast<SpawnState<T>*>(spawned)->result : own_result;
+  }
 
   Task<T> get_return_object() noexcept;
   FinalAwaiter<Promise> final_suspend() noexcept { return {}; }
   template <class U = T>
   void return_value(U&& v) {
-    result.set_value(std::forward<U>(v));
+    result().set_value(std::forward<U>(v));
   }
-  void unhandled_exception() noexcept { result.set_exception(std::current_exception()); }
+  void unhandled_exception() noexcept { result().set_exception(std::current_exception()); }
 };
 
 template <>
 struct Promise<void> : PromiseBase {
   using value_type = void;
-  Result<void> result;
+  Result<void> own_result;
+
+  Result<void>& result() noexcept {
+    return spawned ? static_cast<SpawnState<void>*>(spawned)->result : own_result;
+  }
 
   Task<void> get_return_object() noexcept;
   FinalAwaiter<Promise> final_suspend() noexcept { return {}; }
   void return_void() noexcept {}
-  void unhandled_exception() noexcept { result.set_exception(std::current_exception()); }
+  void unhandled_exception() noexcept { result().set_exception(std::current_exception()); }
 };
 
 }  // namespace detail
@@ -149,7 +158,7 @@ class [[nodiscard]] Task {
       // Free the finished frame before handing the result over; the return
       // value is built before `frame` is destroyed.
       FrameOwner frame{std::exchange(task_.h_, {})};
-      return frame.h.promise().result.take();
+      return frame.h.promise().own_result.take();
     }
 
    private:

@@ -6,25 +6,29 @@
 // chain. An awaitable that suspends a task records that point with
 // suspend_current(h) and later makes the task runnable again with schedule().
 //
-// Join state (one atomic word, `join_state`):
-//   kRunning (0)        running, nobody waits
-//   kExternalWaiter (2) a thread outside the runtime waits (JoinHandle::wait)
-//   a TaskHeader*       that task awaits this one (its resume_point is set)
-//   kDone (1)           finished, result stored
-// The joiner: load(acquire) — done? take the result; else CAS(kRunning -> me,
+// Join state (one atomic word, `join_state`): the high bits hold the
+// TaskHeader* of a task awaiting this one, or the ExternalWaiter* of a thread
+// blocked in JoinHandle::wait (tag kExternalWaiter); the low bits are flags:
+//   kDone      finished, result stored
+//   kDetached  the JoinHandle is gone (dropped, detached)
+// The joiner: load(acquire) -- done? take the result; else CAS(0 -> me,
 // acq_rel): acquire so a failed CAS (the task just finished) sees the result;
-// release so the finisher sees my resume_point. The finisher:
-// exchange(kDone, acq_rel): release publishes the result, acquire makes the
-// joiner's resume_point visible; a joiner that came back is resumed next.
+// release so the finisher sees my resume_point. The finisher (publish_done):
+// fetch_or(kDone, acq_rel): release publishes the result, acquire makes the
+// joiner's resume_point visible; the joiner that came back is resumed next.
 //
-// Lifetime: `refs` starts at 2, one for the JoinHandle and one for the owner
-// (the worker registry that can destroy unfinished frames at shutdown, or the
-// blocking pool). The frame itself is destroyed as soon as the task finishes;
-// the state lives until both references are dropped.
+// Lifetime without a reference count: the state has two owners, the running
+// task and its JoinHandle, and the one that leaves second frees it. The
+// finisher leaves with its fetch_or(kDone) (it frees the state if kDetached
+// was already set); the handle leaves with fetch_or(kDetached) when dropped
+// early, and without any RMW once it has seen kDone (the finisher is gone). So
+// a spawn-join costs two atomic RMWs: the joiner's CAS and the finisher's
+// fetch_or. The coroutine frame is destroyed as soon as the task finishes.
+// Unfinished tasks are found at shutdown through `registry_slot`.
 //
 // THREAD SAFETY: `resume_point` is written by the thread that suspends the task
 // and read by the thread that resumes it; the hand-over always goes through a
-// release/acquire pair (queue push/pop, join CAS/exchange, a primitive's lock).
+// release/acquire pair (queue push/pop, join CAS/fetch_or, a primitive's lock).
 #pragma once
 
 #include <atomic>
@@ -40,9 +44,13 @@ namespace skein::detail {
 class Scheduler;
 struct CancelHook;
 
-inline constexpr std::uintptr_t kRunning = 0;
 inline constexpr std::uintptr_t kDone = 1;
-inline constexpr std::uintptr_t kExternalWaiter = 2;
+inline constexpr std::uintptr_t kDetached = 2;
+inline constexpr std::uintptr_t kExternalWaiter = 4;  // tag on an ExternalWaiter*
+inline constexpr std::uintptr_t kJoinFlags = 7;
+
+// A thread outside the runtime blocked in JoinHandle::wait.
+struct ExternalWaiter;
 
 // Bits of TaskHeader::flags.
 inline constexpr std::uint32_t kCancelRequested = 1;
@@ -51,8 +59,8 @@ struct TaskHeader {
   std::coroutine_handle<> resume_point;  // what to resume when this task runs next
   std::coroutine_handle<> frame;         // the spawned coroutine; null once finished or for blocking jobs
   Scheduler* scheduler = nullptr;
-  std::atomic<std::uintptr_t> join_state{kRunning};
-  std::atomic<std::uint32_t> refs{2};
+  std::atomic<std::uintptr_t> join_state{0};
+  std::atomic<TaskHeader*>* registry_slot = nullptr;  // cleared when the task finishes
   std::atomic<std::uint32_t> flags{0};
   std::atomic<struct CancelHook*> cancel_hook{nullptr};  // see cancel_hook.hpp
   std::int32_t pinned_worker = -1;  // >= 0: never runs on another worker
@@ -65,10 +73,13 @@ struct TaskHeader {
   static void* operator new(std::size_t n) { return frame_alloc(n); }
   static void operator delete(void* p, std::size_t n) noexcept { frame_free(p, n); }
 
-  void release() noexcept {
-    // acq_rel: the last owner must see every write the other made before it
-    // dropped its reference (the result written, the handle done reading).
-    if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) destroy_state(this);
+  bool is_done() const noexcept { return join_state.load(std::memory_order_acquire) & kDone; }
+
+  // The JoinHandle leaves. Frees the state if the task has finished.
+  void detach() noexcept {
+    // acq_rel: if the task is done we free the state and must see all its
+    // writes; otherwise the finisher must see that we left.
+    if (join_state.fetch_or(kDetached, std::memory_order_acq_rel) & kDone) destroy_state(this);
   }
 };
 
