@@ -10,6 +10,9 @@
 // A wake-up that comes before park() is never lost: it leaves kNotified,
 // which the next park() consumes without sleeping.
 //
+// park() may also return without an unpark() (an I/O parker returns when a
+// completion made a task runnable); callers treat every return as "look again".
+//
 // THREAD SAFETY: park() only by the owning worker; unpark() by any thread.
 // MEMORY ORDERS: the exchanges and the CAS are acq_rel/acquire so that what
 // the unparker wrote before unpark() (a queued task) is visible after park()

@@ -203,7 +203,12 @@ void Worker::park() {
   }
   counters_.parks.add();
   parker_->park();
-  searching_ = true;  // whoever woke us counted us as searching
+  // park() also returns when an I/O completion made a task runnable here,
+  // with nobody unparking us: leave the sleepers ourselves. If a notifier
+  // already took us out, it counted us as unparked and searching (and its
+  // wake-up, if not consumed yet, makes one later park() return at once).
+  idle.cancel_parking(index_);
+  searching_ = true;
 }
 
 void Worker::push_to_deque(TaskHeader* t) {
