@@ -158,9 +158,54 @@ Task<void> run_with_deadline(Task<void> inner, Clock::time_point deadline) {
 
 }  // namespace detail
 
+namespace {
+
+// Awaits the spawned child and forwards a cancellation of the caller to it:
+// the child stops at its current or next suspension point and the join
+// rethrows its operation_canceled. The hook is armed before the join can
+// complete and disarmed (waiting for a running hook) before the result is
+// taken, so the child's state is alive whenever the hook touches it.
+class CancelForwardingJoin {
+ public:
+  explicit CancelForwardingJoin(JoinHandle<void>& h) : handle_(h), inner_(h) {
+    hook_.self = this;
+    hook_.fn = &CancelForwardingJoin::on_cancel;
+  }
+  bool await_ready() { return inner_.await_ready(); }
+  bool await_suspend(std::coroutine_handle<> h) {
+    me_ = detail::current_task();
+    if (!me_) throw std::logic_error("skein::with_timeout: not inside a skein task");
+    detail::arm_cancel_hook(me_, &hook_);  // a cancel already requested runs the hook here
+    return inner_.await_suspend(h);
+  }
+  void await_resume() {
+    if (me_) detail::disarm_cancel_hook(me_, &hook_);
+    inner_.await_resume();
+  }
+
+ private:
+  struct Hook : detail::CancelHook {
+    CancelForwardingJoin* self;
+  };
+  static void on_cancel(detail::CancelHook* h) noexcept {
+    try {
+      static_cast<Hook*>(h)->self->handle_.cancel();
+    } catch (...) {
+      // The handle cannot be empty while the join is pending; nothing to do.
+    }
+  }
+
+  JoinHandle<void>& handle_;
+  JoinHandle<void>::Awaiter inner_;
+  detail::TaskHeader* me_ = nullptr;
+  Hook hook_;
+};
+
+}  // namespace
+
 Task<void> with_deadline(Clock::time_point deadline, Task<void> task) {
   auto handle = spawn(detail::run_with_deadline(std::move(task), deadline));
-  co_await handle;
+  co_await CancelForwardingJoin(handle);
 }
 
 }  // namespace skein

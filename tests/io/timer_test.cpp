@@ -210,3 +210,18 @@ TEST(Timer, HugeDurationsDoNotOverflow) {
     co_await skein::sleep_for(-5s);
   }());
 }
+
+// Cancelling a task that waits in with_timeout cancels the inner task too
+// (long before the deadline) and the caller sees operation_canceled.
+TEST(Timer, CancellingTheCallerOfWithTimeoutCancelsTheInnerTask) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  const auto t0 = Clock::now();
+  rt.block_on([]() -> Task<void> {
+    auto h = skein::spawn([]() -> Task<void> { co_await skein::with_timeout(30s, skein::sleep_for(30s)); }());
+    co_await skein::sleep_for(10ms);
+    h.cancel();
+    EXPECT_THROW(co_await h, skein::operation_canceled);
+  }());
+  EXPECT_LT(Clock::now() - t0, 5s);
+}
