@@ -21,6 +21,14 @@ bin="${SKEIN_BENCH_BIN:-$root/build/release/bench/skein_bench}"
 out_dir="${BENCH_RESULTS_DIR:-$root/bench-results}"
 python="${SKEIN_BENCH_PYTHON:-/usr/bin/python3}"
 
+if [ ! -x "$bin" ] && [ -z "${SKEIN_BENCH_BIN:-}" ] && [ -f "$root/build/release/CMakeCache.txt" ] &&
+   grep -q '^SKEIN_BUILD_BENCH:BOOL=OFF' "$root/build/release/CMakeCache.txt"; then
+  # A cached SKEIN_BUILD_BENCH=OFF survives `cmake --preset release` (the
+  # preset does not set it): switch it back on and build just the suite.
+  echo "bench/run.sh: build/release was configured with SKEIN_BUILD_BENCH=OFF; turning it on"
+  (cd "$root" && cmake --preset release -DSKEIN_BUILD_BENCH=ON >/dev/null &&
+    cmake --build --preset release --target skein_bench)
+fi
 if [ ! -x "$bin" ]; then
   echo "bench/run.sh: $bin is missing; build it first (make release)" >&2
   exit 1
