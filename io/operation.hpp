@@ -120,10 +120,19 @@ class RingOp {
 };
 
 // One SQE, one result. `Prep` fills the SQE: void(io_uring_sqe*).
+// With a timeout (> 0), an IORING_OP_LINK_TIMEOUT is linked to the SQE: if it
+// fires first the kernel cancels the operation, and await_resume returns
+// -ETIMEDOUT (no extra task, no timer node).
 template <class Prep>
 class IoAwaiter : private RingOp, private Completion {
  public:
-  IoAwaiter(const char* what, Prep prep) : what_(what), prep_(std::move(prep)) {}
+  IoAwaiter(const char* what, Prep prep, std::int64_t timeout_ns = 0) : what_(what), prep_(std::move(prep)) {
+    if (timeout_ns > 0) {
+      timeout_.tv_sec = timeout_ns / 1'000'000'000;
+      timeout_.tv_nsec = timeout_ns % 1'000'000'000;
+      linked_timeout_ = true;
+    }
+  }
 
   bool await_ready() {
     detail::throw_if_cancelled(detail::current_task());
@@ -135,17 +144,26 @@ class IoAwaiter : private RingOp, private Completion {
     detail::TaskHeader* t = detail::suspend_current(h);
     begin(p, t, &IoAwaiter::withdraw);
     on_cqe = &IoAwaiter::on_completion;
+    if (linked_timeout_) p.ring().reserve(2);  // the op and its timeout in one submission
     io_uring_sqe* sqe = p.ring().get_sqe();
     prep_(sqe);
     io_uring_sqe_set_data(sqe, static_cast<Completion*>(this));
+    if (linked_timeout_) {
+      io_uring_sqe_set_flags(sqe, IOSQE_IO_LINK);
+      io_uring_sqe* tsqe = p.ring().get_sqe();
+      io_uring_prep_link_timeout(tsqe, &timeout_, 0);
+      io_uring_sqe_set_data64(tsqe, 0);  // its CQE (-ETIME or -ECANCELED) is ignored
+    }
     p.ring().started();
     arm();
   }
 
-  // The CQE's res: >= 0, or -errno. Throws operation_canceled (step 4).
+  // The CQE's res: >= 0, or -errno (-ETIMEDOUT: the linked timeout fired).
+  // Throws operation_canceled (step 4).
   std::int32_t await_resume() {
     disarm();
     if (cancel_seen() && (res_ == -ECANCELED || res_ == -EINTR)) throw operation_canceled();
+    if (linked_timeout_ && (res_ == -ECANCELED || res_ == -EINTR)) return -ETIMEDOUT;
     return res_;
   }
 
@@ -175,11 +193,13 @@ class IoAwaiter : private RingOp, private Completion {
   const char* what_;
   Prep prep_;
   std::int32_t res_ = 0;
+  bool linked_timeout_ = false;
+  __kernel_timespec timeout_{};  // read by the kernel when the SQE is submitted
 };
 
 template <class Prep>
-IoAwaiter<Prep> submit(const char* what, Prep prep) {
-  return IoAwaiter<Prep>(what, std::move(prep));
+IoAwaiter<Prep> submit(const char* what, Prep prep, std::int64_t timeout_ns = 0) {
+  return IoAwaiter<Prep>(what, std::move(prep), timeout_ns);
 }
 
 }  // namespace skein::io

@@ -83,6 +83,13 @@ io_uring_sqe* Ring::get_sqe() {
   return sqe;
 }
 
+void Ring::reserve(unsigned n) {
+  if (io_uring_sq_space_left(&ring_) < n) {
+    ++sq_full_flushes_;
+    submit_retrying(false);
+  }
+}
+
 void Ring::submit_retrying(bool get_events) {
   // Bounded: SQEs left over (a kernel that stops at a bad SQE) go next tick.
   for (int attempt = 0; attempt < 64; ++attempt) {

@@ -39,8 +39,12 @@ class Ring {
   Ring(const Ring&) = delete;
   Ring& operator=(const Ring&) = delete;
 
-  // A zeroed SQE, never null. user_data must be set by the caller.
+  // An SQE, never null (every prep helper sets all its fields). user_data
+  // must be set by the caller.
   io_uring_sqe* get_sqe();
+  // Makes sure the next `n` get_sqe() calls return adjacent SQEs of one
+  // submission (a linked chain must not be split by a flush).
+  void reserve(unsigned n);
 
   // Sends the gathered SQEs without waiting; with DEFER_TASKRUN it also runs
   // the deferred completions so that reap() sees them.

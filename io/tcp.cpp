@@ -21,6 +21,8 @@ TcpStream& TcpStream::operator=(TcpStream&& o) noexcept {
   if (this != &o) {
     close();
     fd_ = o.release();
+    read_timeout_ns_ = o.read_timeout_ns_;
+    write_timeout_ns_ = o.write_timeout_ns_;
   }
   return *this;
 }
@@ -49,7 +51,7 @@ Task<std::size_t> TcpStream::read(std::span<std::byte> buf) {
   if (buf.empty()) co_return 0;
   const int r = co_await io::submit("TcpStream::read", [&](io_uring_sqe* sqe) {
     io_uring_prep_recv(sqe, fd, buf.data(), buf.size(), 0);
-  });
+  }, read_timeout_ns_);
   if (r < 0) throw_errno(-r, "skein::TcpStream::read");
   co_return static_cast<std::size_t>(r);
 }
@@ -62,7 +64,7 @@ Task<void> TcpStream::read_exact(std::span<std::byte> buf) {
     const std::size_t left = buf.size() - done;
     const int r = co_await io::submit("TcpStream::read_exact", [&](io_uring_sqe* sqe) {
       io_uring_prep_recv(sqe, fd, p, left, MSG_WAITALL);
-    });
+    }, read_timeout_ns_);
     if (r < 0) throw_errno(-r, "skein::TcpStream::read_exact");
     if (r == 0)
       throw unexpected_eof("skein::TcpStream::read_exact: end of stream after " + std::to_string(done) + " of " +
@@ -76,7 +78,7 @@ Task<std::size_t> TcpStream::write(std::span<const std::byte> buf) {
   if (buf.empty()) co_return 0;
   const int r = co_await io::submit("TcpStream::write", [&](io_uring_sqe* sqe) {
     io_uring_prep_send(sqe, fd, buf.data(), buf.size(), MSG_NOSIGNAL);
-  });
+  }, write_timeout_ns_);
   if (r < 0) throw_errno(-r, "skein::TcpStream::write");
   co_return static_cast<std::size_t>(r);
 }
@@ -89,7 +91,7 @@ Task<void> TcpStream::write_all(std::span<const std::byte> buf) {
     const std::size_t left = buf.size() - done;
     const int r = co_await io::submit("TcpStream::write_all", [&](io_uring_sqe* sqe) {
       io_uring_prep_send(sqe, fd, p, left, MSG_NOSIGNAL | MSG_WAITALL);
-    });
+    }, write_timeout_ns_);
     if (r < 0) throw_errno(-r, "skein::TcpStream::write_all");
     done += static_cast<std::size_t>(r);  // a short write: send the rest
   }

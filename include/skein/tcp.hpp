@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -69,7 +70,8 @@ class TcpStream {
  public:
   TcpStream() noexcept = default;
   explicit TcpStream(int fd) noexcept : fd_(fd) {}  // takes ownership of a connected socket
-  TcpStream(TcpStream&& o) noexcept : fd_(o.release()) {}
+  TcpStream(TcpStream&& o) noexcept
+      : fd_(o.release()), read_timeout_ns_(o.read_timeout_ns_), write_timeout_ns_(o.write_timeout_ns_) {}
   TcpStream& operator=(TcpStream&& o) noexcept;
   TcpStream(const TcpStream&) = delete;
   TcpStream& operator=(const TcpStream&) = delete;
@@ -94,6 +96,13 @@ class TcpStream {
   Task<void> write_all(std::span<const char> buf) { return write_all(std::as_bytes(buf)); }
   Task<void> write_all(std::string_view s) { return write_all(std::as_bytes(std::span(s.data(), s.size()))); }
 
+  // Bounds every single read (read, and each step of read_exact) or write
+  // step: if it makes no progress for `d`, it is withdrawn and throws
+  // std::system_error with ETIMEDOUT (the stream stays usable). A linked
+  // timeout on the same SQE: no extra task or timer. Zero (the default): none.
+  void set_read_timeout(std::chrono::nanoseconds d) noexcept { read_timeout_ns_ = d.count() > 0 ? d.count() : 0; }
+  void set_write_timeout(std::chrono::nanoseconds d) noexcept { write_timeout_ns_ = d.count() > 0 ? d.count() : 0; }
+
   enum class Shutdown { read = SHUT_RD, write = SHUT_WR, both = SHUT_RDWR };
   void shutdown(Shutdown how = Shutdown::write);
   void set_nodelay(bool on);
@@ -113,6 +122,8 @@ class TcpStream {
  private:
   int checked_fd(const char* what) const;
   int fd_ = -1;
+  std::int64_t read_timeout_ns_ = 0;
+  std::int64_t write_timeout_ns_ = 0;
 };
 
 class TcpListener {

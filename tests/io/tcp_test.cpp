@@ -413,3 +413,43 @@ TEST(Tcp, CancelRacingCompletionLosesNoData) {
     EXPECT_GT(cancelled, 0u);
   }(listener, port, rounds));
 }
+
+// A per-stream read timeout is a linked timeout on each recv: ETIMEDOUT, and
+// the stream keeps working (no data is lost).
+TEST(Tcp, ReadTimeoutOnTheStream) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  auto listener = TcpListener::bind("127.0.0.1", 0);
+  const auto port = listener.local_port();
+  rt.block_on([](TcpListener& l, std::uint16_t port) -> Task<void> {
+    TcpStream c = co_await TcpStream::connect("127.0.0.1", port);
+    TcpStream s = co_await l.accept();
+    c.set_read_timeout(50ms);
+    std::array<std::byte, 16> buf;
+    for (int i = 0; i < 3; ++i) {
+      const auto t0 = skein::Clock::now();
+      try {
+        co_await c.read(buf);
+        ADD_FAILURE() << "read returned";
+      } catch (const std::system_error& e) {
+        EXPECT_EQ(e.code().value(), ETIMEDOUT) << e.what();
+      }
+      const auto took = skein::Clock::now() - t0;
+      EXPECT_GE(took, 45ms);  // hrtimer vs steady_clock rounding
+      EXPECT_LT(took, 2s);
+    }
+    co_await s.write_all(std::string_view("abc"));
+    char three[3];
+    co_await c.read_exact(std::span<char>(three, 3));
+    EXPECT_EQ(std::string_view(three, 3), "abc");
+    // Cancellation still wins over the timeout and says so.
+    auto reader = skein::spawn([](TcpStream& c) -> Task<void> {
+      c.set_read_timeout(10s);
+      std::array<std::byte, 16> buf;
+      co_await c.read(buf);
+    }(c));
+    co_await skein::sleep_for(5ms);
+    reader.cancel();
+    EXPECT_THROW(co_await reader, skein::operation_canceled);
+  }(listener, port));
+}
