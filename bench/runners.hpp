@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "registry.hpp"
+#include "threads.hpp"
 #include "skein/runtime.hpp"
 
 namespace skein_bench {
@@ -80,6 +81,25 @@ void run_tbb(benchmark::State& state, const Params& p, Body body, Check check) {
     BusyCores busy;
     for (auto _ : state) {
       if (!check(state, arena.execute(body))) return;
+    }
+    busy.report(state);
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+  }
+}
+
+// An OS-thread baseline: `body()` creates, runs and joins its threads each
+// iteration. The benchmark thread is pinned to the first p.workers CPUs for
+// the run, and the threads it creates inherit that mask, so `workers:n` means
+// n CPUs here as it means n workers for skein.
+template <class Body, class Check>
+void run_threads(benchmark::State& state, const Params& p, Body body, Check check) {
+  try {
+    AffinityRestore restore;
+    pin_to_first_cpus(p.workers);
+    BusyCores busy;
+    for (auto _ : state) {
+      if (!check(state, body())) return;
     }
     busy.report(state);
   } catch (const std::exception& e) {

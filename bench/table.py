@@ -15,6 +15,8 @@ import results
 # Targets of issue 3 (2-core machine, 2 workers, same run as TBB).
 RATIO_TARGETS = {("fib", 30): 0.6, ("skynet", 1_000_000): 0.9, ("nqueens", 12): 1.0}
 SCALING_TARGETS = {("fib", 35): 1.8}
+# Targets of issue 5, as skein items (or round trips) per second at 2 workers.
+RATE_TARGETS = {("channel_spsc", 2_000_000): 30e6, ("channel_rendezvous", 20_000): 1e6}
 
 
 def fmt_time(ms):
@@ -83,6 +85,12 @@ def main(argv):
                         ok = ratio <= target
                         misses += not ok
                         line += f"   target ≤ {target:.2f}× {'ok' if ok else 'MISS'}"
+            rate_target = RATE_TARGETS.get((workload, size))
+            if rate_target is not None and w == 2 and s and not s.error:
+                ok = s.items_per_second >= rate_target
+                misses += not ok
+                line += (f"   skein {s.items_per_second / 1e6:.1f} M/s,"
+                         f" target ≥ {rate_target / 1e6:g} M/s {'ok' if ok else 'MISS'}")
             print(line)
 
     if len(workers) > 1:

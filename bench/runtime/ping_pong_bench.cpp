@@ -10,20 +10,21 @@
 // comparator is what one writes without a runtime: two OS threads handing the
 // counter over with a std::mutex and a std::condition_variable, both threads
 // pinned to the first `workers` CPUs (workers:1 = both on one CPU).
-#include <pthread.h>
-#include <sched.h>
-
 #include <condition_variable>
 #include <mutex>
 #include <thread>
 
 #include "registry.hpp"
 #include "runners.hpp"
+#include "threads.hpp"
 #include "skein/channel.hpp"
 #include "skein/spawn.hpp"
 #include "skein/task.hpp"
 
 namespace {
+
+using skein_bench::pin_to_cpu;
+using skein_bench::pin_to_first_cpus;
 
 skein::Task<std::int64_t> pong(skein::Channel<std::int64_t>& in, skein::Channel<std::int64_t>& out) {
   std::int64_t last = 0;
@@ -64,34 +65,6 @@ skein::Task<std::int64_t> ping_pong_pinned(std::int64_t rounds, int workers) {
   const std::int64_t value = co_await pinger;
   co_await partner;
   co_return value;
-}
-
-void pin_to_first_cpus(int cpus) {
-  cpu_set_t allowed, set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return;
-  int taken = 0;
-  for (int c = 0; c < CPU_SETSIZE && taken < cpus; ++c) {
-    if (CPU_ISSET(c, &allowed)) {
-      CPU_SET(c, &set);
-      ++taken;
-    }
-  }
-  pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-}
-
-// Pins the calling thread to the index-th CPU it may use.
-void pin_to_cpu(int index) {
-  cpu_set_t allowed, set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return;
-  for (int c = 0, seen = 0; c < CPU_SETSIZE; ++c) {
-    if (CPU_ISSET(c, &allowed) && seen++ == index) {
-      CPU_SET(c, &set);
-      pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-      return;
-    }
-  }
 }
 
 // Two threads, one counter: the thread whose turn it is increments it.
@@ -164,9 +137,7 @@ void ping_pong_pinned_skein(benchmark::State& state, const skein_bench::Params& 
 
 void run_threads(benchmark::State& state, const skein_bench::Params& p, bool apart) {
   const std::int64_t rounds = p.size;
-  // The benchmark thread is pinned for the run and set free afterwards.
-  cpu_set_t saved;
-  const bool restore = sched_getaffinity(0, sizeof saved, &saved) == 0;
+  skein_bench::AffinityRestore restore;  // the benchmark thread is pinned for this run only
   if (apart) pin_to_cpu(0);
   else pin_to_first_cpus(p.workers);
   {
@@ -177,7 +148,6 @@ void run_threads(benchmark::State& state, const skein_bench::Params& p, bool apa
     }
     busy.report(state);
   }
-  if (restore) pthread_setaffinity_np(pthread_self(), sizeof saved, &saved);
 }
 
 void ping_pong_threads(benchmark::State& state, const skein_bench::Params& p) { run_threads(state, p, false); }
