@@ -67,6 +67,24 @@ else
   echo "skein_bench: full run (5 repetitions; a few minutes on 2 cores)"
 fi
 
+# Is something else using the CPUs? (busy CPUs over one second, from /proc/stat)
+busy_cpus() {
+  local a b
+  a=($(head -n1 /proc/stat)); sleep 1; b=($(head -n1 /proc/stat))
+  # fields: user nice system idle iowait irq softirq steal
+  local busy=$(( (b[1]+b[2]+b[3]+b[6]+b[7]+b[8]) - (a[1]+a[2]+a[3]+a[6]+a[7]+a[8]) ))
+  local all=$(( busy + (b[4]+b[5]) - (a[4]+a[5]) ))
+  [ "$all" -gt 0 ] || { echo 0; return; }
+  awk -v b="$busy" -v t="$all" -v n="$(nproc)" 'BEGIN { printf "%.1f", b / t * n }'
+}
+if [ -r /proc/stat ]; then
+  other="$(busy_cpus)"
+  if awk -v o="$other" 'BEGIN { exit !(o >= 0.3) }'; then
+    echo "skein_bench: WARNING: other processes keep $other CPUs busy; multi-worker figures will be low" \
+         "(the table's 'cores' column shows which lines were affected)"
+  fi
+fi
+
 status=0
 # Google Benchmark's own console report goes to the log; the progress lines
 # (stderr) to the terminal. User flags come last so they win.
