@@ -17,7 +17,7 @@ assert runs, "no benchmark runs in the JSON"
 names = {b["run_name"] for b in runs}
 expected = {"fib": "tbb", "skynet": "tbb", "nqueens": "tbb", "spawn_many": "tbb", "yield_many": "tbb",
             "ping_pong": "threads", "ping_pong_pinned": "threads", "channel_spsc": "threads",
-            "channel_mpmc": "threads", "channel_rendezvous": "threads", "mutex_contended": "threads"}
+            "channel_mpmc": "threads", "channel_rendezvous": "threads", "mutex_contended": "threads", "wait_group": "tbb"}
 for workload, comparator in expected.items():
     for runtime in ("skein", comparator):
         for w in (1, 2):
