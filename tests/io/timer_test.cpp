@@ -3,6 +3,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <atomic>
 #include <chrono>
 #include <mutex>
@@ -190,6 +191,9 @@ TEST(Timer, IdleRuntimeUsesAlmostNoCpu) {
   std::this_thread::sleep_for(1s);
   const auto used = cpu() - c0;
   const auto wall = Clock::now() - t0;
+  std::printf("idle runtime (2 workers, one 5 s sleeper): %lld us CPU over %lld ms\n",
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::microseconds>(used).count()),
+              static_cast<long long>(std::chrono::duration_cast<std::chrono::milliseconds>(wall).count()));
   EXPECT_LT(used, wall / 20) << "idle CPU " << std::chrono::duration_cast<std::chrono::microseconds>(used).count()
                              << " us over 1 s";
   h.cancel();
@@ -224,4 +228,27 @@ TEST(Timer, CancellingTheCallerOfWithTimeoutCancelsTheInnerTask) {
     EXPECT_THROW(co_await h, skein::operation_canceled);
   }());
   EXPECT_LT(Clock::now() - t0, 5s);
+}
+
+// Sleepers that all become due in one poll (the worker was busy past every
+// deadline) still run in deadline order.
+TEST(Timer, SleepersDueTogetherRunInDeadlineOrder) {
+  skein::Runtime rt(skein::Options{.workers = 1});
+  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  std::vector<int> order;
+  rt.block_on([](std::vector<int>& order) -> Task<void> {
+    const auto start = Clock::now();
+    std::vector<skein::JoinHandle<void>> hs;
+    for (int i = 99; i >= 0; --i)
+      hs.push_back(skein::spawn([](int i, Clock::time_point start, std::vector<int>& order) -> Task<void> {
+        co_await skein::sleep_until(start + std::chrono::microseconds(50 * i));
+        order.push_back(i);  // one worker: no lock needed
+      }(i, start, order)));
+    const auto t0 = Clock::now();
+    while (Clock::now() - t0 < 20ms) {
+    }  // keep the only worker busy past every deadline
+    for (auto& h : hs) co_await h;
+  }(order));
+  ASSERT_EQ(order.size(), 100u);
+  EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));
 }
