@@ -45,7 +45,7 @@ def plot_scaling(points, title, path):
     by_key = results.index(points)
     panels = results.series(points)
     workers = sorted({p.workers for p in points})
-    cols = min(3, max(1, len(panels)))
+    cols = min(4, max(1, len(panels)))
     rows = max(1, math.ceil(len(panels) / cols))
     fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.4 * rows), squeeze=False)
     for ax in axes.flat[len(panels):]:
@@ -64,13 +64,13 @@ def plot_scaling(points, title, path):
                 ax.plot(xs, ys, "o-", color=color_of(rt), label=rt)
         ax.set_title(f"{workload}({results.human_size(size)})")
         ax.set_xlabel("workers")
-        ax.set_ylabel(f"speedup over {workers[0]} worker")
+        ax.set_ylabel(f"speedup over {workers[0]} worker{'s' if workers[0] > 1 else ''}")
         ax.set_xticks(workers)
         ax.set_ylim(bottom=0)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.suptitle(title, fontsize=9)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / (3.4 * rows)))  # room for the suptitle
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -79,30 +79,32 @@ def plot_throughput(points, title, path):
     by_key = results.index(points)
     groups = results.series(points)
     workers = sorted({p.workers for p in points})
-    bars = []  # (runtime, workers) in a stable order: skein first
-    for workload, _ in groups:
-        for rt in runtimes_of(points, workload):
-            for w in workers:
-                if (rt, w) not in bars:
-                    bars.append((rt, w))
-    bars.sort(key=lambda b: (b[0] != results.SKEIN, b[0], b[1]))
-    width = 0.8 / max(1, len(bars))
-    fig, ax = plt.subplots(figsize=(max(6, 1.6 * len(groups) + 2), 4.5))
-    for i, (rt, w) in enumerate(bars):
-        xs, ys = [], []
-        for g, (workload, size) in enumerate(groups):
+    fig, ax = plt.subplots(figsize=(max(7, 0.95 * len(groups) + 3), 5))
+    labelled = set()
+    for g, (workload, size) in enumerate(groups):
+        # Only the runtimes this workload has, skein first, centred on the group.
+        rts = sorted(runtimes_of(points, workload), key=lambda r: (r != results.SKEIN, r))
+        bars = [(rt, w) for rt in rts for w in workers]
+        width = 0.8 / max(1, len(bars))
+        for i, (rt, w) in enumerate(bars):
             p = by_key.get((workload, rt, size, w))
-            if p and not p.error and not math.isnan(p.items_per_second):
-                xs.append(g - 0.4 + width * (i + 0.5))
-                ys.append(p.items_per_second / 1e6)
-        # Lighter shade for fewer workers.
-        alpha = 0.45 + 0.55 * (workers.index(w) + 1) / len(workers)
-        ax.bar(xs, ys, width, color=color_of(rt), alpha=alpha, label=f"{rt}, {w} worker{'s' if w > 1 else ''}")
+            if not p or p.error or math.isnan(p.items_per_second) or p.items_per_second <= 0:
+                continue
+            label = f"{rt}, {w} worker{'s' if w > 1 else ''}"
+            # Lighter shade for fewer workers.
+            alpha = 0.45 + 0.55 * (workers.index(w) + 1) / len(workers)
+            ax.bar(g - 0.4 + width * (i + 0.5), p.items_per_second / 1e6, width, color=color_of(rt), alpha=alpha,
+                   label=None if label in labelled else label)
+            labelled.add(label)
+    ax.set_yscale("log")
     ax.set_xticks(range(len(groups)))
-    ax.set_xticklabels([f"{wl}({results.human_size(s)})" for wl, s in groups], rotation=20, ha="right")
-    ax.set_ylabel("million tasks (or yields) per second")
-    ax.grid(axis="y", alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.set_xticklabels([f"{wl}({results.human_size(s)})" for wl, s in groups], rotation=30, ha="right")
+    ax.set_ylabel("million items per second (log)\ntasks, yields, messages or lock operations")
+    ax.grid(axis="y", alpha=0.3, which="both")
+    handles, labels = ax.get_legend_handles_labels()
+    order = sorted(range(len(labels)), key=lambda i: (not labels[i].startswith(results.SKEIN), labels[i]))
+    ax.legend([handles[i] for i in order], [labels[i] for i in order], fontsize=8, loc="upper left",
+              bbox_to_anchor=(1.0, 1.0))
     ax.set_title(title, fontsize=9)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
