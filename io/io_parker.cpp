@@ -85,21 +85,13 @@ void IoParker::unpark() {
 void IoParker::fire_due_timers() {
   if (timers_.empty()) return;
   const std::int64_t now = now_ns();
-  // Fired in reverse deadline order, a batch at a time: each resume goes to
-  // this worker's LIFO slot and pushes the previous one onto the deque, whose
-  // owner pops newest first, so the earliest deadline runs first.
-  constexpr int kBatch = 64;
-  TimerNode* due[kBatch];
-  for (;;) {
-    int n = 0;
-    while (n < kBatch)
-      if (TimerNode* t = timers_.pop_due(now))
-        due[n++] = t;
-      else
-        break;
-    for (int i = n - 1; i >= 0; --i) due[i]->fire(due[i]);
-    if (n < kBatch) return;
-  }
+  // Fired in reverse deadline order: each resume goes to this worker's LIFO
+  // slot and pushes the previous one onto the deque, whose owner pops newest
+  // first, so the earliest deadline runs first. (Beyond the deque's capacity
+  // the oldest half spills to the injection queue: order is then best effort.)
+  due_.clear();
+  while (TimerNode* t = timers_.pop_due(now)) due_.push_back(t);
+  for (auto it = due_.rbegin(); it != due_.rend(); ++it) (*it)->fire(*it);
 }
 
 bool IoParker::poll_events() {

@@ -38,6 +38,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "io/inbox.hpp"
 #include "io/ring.hpp"
@@ -87,6 +88,7 @@ class IoParker final : public detail::Parker {
   const std::size_t worker_index_;
   Ring ring_;
   TimerHeap timers_;
+  std::vector<TimerNode*> due_;  // scratch for fire_due_timers
   int wake_fd_ = -1;
   std::uint64_t wake_buf_ = 0;  // the pending eventfd read writes here
   struct WakeCompletion : Completion {

@@ -236,19 +236,27 @@ TEST(Timer, SleepersDueTogetherRunInDeadlineOrder) {
   skein::Runtime rt(skein::Options{.workers = 1});
   SKEIN_SKIP_WITHOUT_IO_URING(rt);
   std::vector<int> order;
-  rt.block_on([](std::vector<int>& order) -> Task<void> {
-    const auto start = Clock::now();
+  int registered = 0;  // one worker: no lock needed
+  rt.block_on([](std::vector<int>& order, int& registered) -> Task<void> {
+    const auto base = Clock::now() + 200ms;
     std::vector<skein::JoinHandle<void>> hs;
     for (int i = 99; i >= 0; --i)
-      hs.push_back(skein::spawn([](int i, Clock::time_point start, std::vector<int>& order) -> Task<void> {
-        co_await skein::sleep_until(start + std::chrono::microseconds(50 * i));
-        order.push_back(i);  // one worker: no lock needed
-      }(i, start, order)));
-    const auto t0 = Clock::now();
-    while (Clock::now() - t0 < 20ms) {
+      hs.push_back(skein::spawn([](int i, Clock::time_point base, std::vector<int>& order, int& registered) -> Task<void> {
+        ++registered;
+        co_await skein::sleep_until(base + std::chrono::microseconds(50 * i));
+        order.push_back(i);
+      }(i, base, order, registered)));
+    for (int i = 0; i < 100000 && registered < 100; ++i) co_await skein::yield();
+    EXPECT_EQ(registered, 100);
+    EXPECT_LT(Clock::now(), base) << "too slow to set up the sleepers";
+    while (Clock::now() < base + 20ms) {
     }  // keep the only worker busy past every deadline
     for (auto& h : hs) co_await h;
-  }(order));
+  }(order, registered));
   ASSERT_EQ(order.size(), 100u);
-  EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));
+  EXPECT_TRUE(std::is_sorted(order.begin(), order.end())) << [&] {
+    std::string o;
+    for (int i : order) o += std::to_string(i) + " ";
+    return o;
+  }();
 }
