@@ -1,8 +1,4 @@
 // IoParker: park/unpark inside the worker's io_uring. See io_parker.hpp.
-// Before liburing.h: <linux/fs.h> defines a BLOCK_SIZE macro that breaks
-// moodycamel's queue (included by the scheduler).
-#include "runtime/scheduler.hpp"
-//
 #include "io/io_parker.hpp"
 
 #include <sys/eventfd.h>
@@ -103,28 +99,13 @@ bool IoParker::poll_events() {
   return woken_ != before;
 }
 
-// park() returned because a completion made a task runnable here, not because
-// somebody unparked us: take ourselves out of the runtime's sleeper set (idle
-// protocol step 3's cancel_parking), so the worker counts as a searcher as
-// Worker::park() assumes. If a notifier already took us out, cancel_parking
-// returns false and its pending unpark() is consumed by the next park().
-// (Calling it when not registered is harmless; see io/RUNTIME_REQUESTS.md for
-// the cleaner fix inside Worker::park.)
-static void leave_sleeper_set() {
-  detail::ThreadContext& ctx = detail::tls_context;
-  if (ctx.worker && ctx.scheduler) ctx.scheduler->idle().cancel_parking(static_cast<std::size_t>(ctx.worker_index));
-}
-
 void IoParker::park() {
   if (state_.exchange(kEmpty, std::memory_order_acquire) == kNotified) {  // step 2
     poll_events();
     return;
   }
   for (;;) {
-    if (poll_events()) {  // step 3
-      leave_sleeper_set();
-      return;
-    }
+    if (poll_events()) return;  // step 3
     std::uint32_t expected = kEmpty;
     if (!state_.compare_exchange_strong(expected, kParked, std::memory_order_seq_cst)) {  // step 4
       state_.store(kEmpty, std::memory_order_relaxed);
@@ -149,11 +130,7 @@ void IoParker::park() {
     // Step 7.
     const bool notified = state_.exchange(kEmpty, std::memory_order_seq_cst) == kNotified;
     const bool progressed = poll_events();
-    if (notified) return;
-    if (progressed) {
-      leave_sleeper_set();
-      return;
-    }
+    if (notified || progressed) return;
   }
 }
 

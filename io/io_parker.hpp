@@ -12,8 +12,8 @@
 //  2. park() (owner): state_.exchange(kEmpty). kNotified? A wake-up came
 //     before park: consume it (reap once) and return. Nothing is lost.
 //  3. park() polls: inbox, SQ flush, CQ reap, due timers. If that made a task
-//     runnable, return (the worker takes it out of the sleeper set itself,
-//     see io/RUNTIME_REQUESTS.md).
+//     runnable, return: park() may return without unpark() (parker.hpp);
+//     Worker::park then leaves the sleeper set itself (Idle::cancel_parking).
 //  4. park() CASes kEmpty -> kParked (seq_cst). Failure: an unpark() came in
 //     since step 2 (it is the only other writer): store kEmpty, return.
 //  5. After the CAS it re-reads the inbox (seq_cst); not empty: back to kEmpty,
