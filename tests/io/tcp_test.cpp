@@ -453,3 +453,45 @@ TEST(Tcp, ReadTimeoutOnTheStream) {
     EXPECT_THROW(co_await reader, skein::operation_canceled);
   }(listener, port));
 }
+
+// Tasks that are stolen between two I/O awaits: each operation runs on the
+// ring of the worker the task is on at that moment, and every byte is right.
+TEST(Tcp, TasksMigrateBetweenWorkersBetweenIoOps) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  constexpr int kClients = 64, kRounds = 30;
+  auto listener = TcpListener::bind("127.0.0.1", 0);
+  const auto port = listener.local_port();
+  std::atomic<int> migrations{0}, ok{0};
+  rt.block_on([](TcpListener& l, std::uint16_t port, std::atomic<int>& migrations, std::atomic<int>& ok) -> Task<void> {
+    auto server = skein::spawn(echo_server(l, kClients));
+    std::vector<skein::JoinHandle<void>> hs;
+    for (int c = 0; c < kClients; ++c)
+      hs.push_back(skein::spawn([](std::uint16_t port, int c, std::atomic<int>& migrations,
+                                   std::atomic<int>& ok) -> Task<void> {
+        TcpStream s = co_await TcpStream::connect("127.0.0.1", port);
+        int last = skein::this_worker::index();
+        for (int r = 0; r < kRounds; ++r) {
+          std::uint32_t out[8], in[8] = {};
+          for (int k = 0; k < 8; ++k) out[k] = std::uint32_t(c * 1000 + r * 10 + k);
+          co_await s.write_all(std::as_bytes(std::span(out)));
+          int now = skein::this_worker::index();
+          if (now != last) migrations.fetch_add(1, std::memory_order_relaxed);
+          last = now;
+          volatile unsigned spin = 0;  // work between awaits, so that thieves find queued tasks
+          for (int k = 0; k < 20'000; ++k) spin = spin + k;
+          co_await s.read_exact(std::as_writable_bytes(std::span(in)));
+          now = skein::this_worker::index();
+          if (now != last) migrations.fetch_add(1, std::memory_order_relaxed);
+          last = now;
+          if (std::memcmp(in, out, sizeof out) != 0) co_return;
+        }
+        ok.fetch_add(1, std::memory_order_relaxed);
+      }(port, c, migrations, ok)));
+    for (auto& h : hs) co_await h;
+    co_await server;
+  }(listener, port, migrations, ok));
+  EXPECT_EQ(ok.load(), kClients);
+  EXPECT_GT(migrations.load(), 0) << "no task ever continued on another worker";
+  std::printf("%d worker changes between I/O awaits\n", migrations.load());
+}
