@@ -35,7 +35,8 @@ if [ ! -x "$bin" ]; then
 fi
 mkdir -p "$out_dir"
 
-host="$(hostname -s 2>/dev/null || hostname)"
+host="$(uname -n)"
+host="${host%%.*}"
 stamp="$(date -u +%Y-%m-%dT%H%M%SZ)"
 json="$out_dir/$stamp-$host.json"
 log="$out_dir/$stamp-$host.log"
