@@ -27,6 +27,7 @@ IoParker::IoParker(std::size_t worker_index) : worker_index_(worker_index), ring
 }
 
 IoParker::~IoParker() {
+  forget_thread_parker(this);  // destroyed on its own thread: no dangling thread_locals
   timers_.drop_all();
   // The ring goes first (its destructor runs after this body): closing the
   // eventfd while a read is pending on it is fine, the read is cancelled.

@@ -19,9 +19,28 @@ thread_local IoParker* tls_io_parker = nullptr;
 thread_local int tls_io_setup_errno = 0;
 namespace {
 thread_local std::string tls_io_setup_message;
-}
+
+// Unregisters the worker's ring fd on the worker thread when it exits (the
+// registration is per thread; the ring itself is destroyed later, on the
+// thread that destroys the runtime).
+struct RingFdRegistration {
+  IoParker* parker = nullptr;
+  ~RingFdRegistration() {
+    if (parker) parker->ring().unregister_fd();
+  }
+};
+thread_local RingFdRegistration tls_ring_fd_registration;
+}  // namespace
 
 int worker_ring_error() noexcept { return tls_io_setup_errno; }
+
+void forget_thread_parker(IoParker* p) noexcept {
+  if (tls_ring_fd_registration.parker == p) {
+    p->ring().unregister_fd();
+    tls_ring_fd_registration.parker = nullptr;
+  }
+  if (tls_io_parker == p) tls_io_parker = nullptr;
+}
 
 IoParker& IoParker::current(const char* what) {
   if (IoParker* p = tls_io_parker) [[likely]]
@@ -44,6 +63,8 @@ std::unique_ptr<Parker> make_worker_parker(std::size_t worker_index) {
     if (const char* v = std::getenv("SKEIN_DISABLE_IO_URING"); v && *v && std::string_view(v) != "0")
       throw std::system_error(ENOSYS, std::system_category(), "skein: io_uring disabled by SKEIN_DISABLE_IO_URING");
     auto p = std::make_unique<io::IoParker>(worker_index);
+    p->ring().register_fd();
+    io::tls_ring_fd_registration.parker = p.get();
     io::tls_io_parker = p.get();
     return p;
   } catch (const std::system_error& e) {

@@ -60,6 +60,12 @@ Ring::Ring(unsigned entries) {
 
 Ring::~Ring() { io_uring_queue_exit(&ring_); }
 
+void Ring::register_fd() noexcept { fd_registered_ = io_uring_register_ring_fd(&ring_) == 1; }
+
+void Ring::unregister_fd() noexcept {
+  if (fd_registered_ && io_uring_unregister_ring_fd(&ring_) == 0) fd_registered_ = false;
+}
+
 std::string Ring::describe() const {
   std::string s;
   if (setup_flags_ & IORING_SETUP_SINGLE_ISSUER) s += "SINGLE_ISSUER ";
@@ -67,6 +73,7 @@ std::string Ring::describe() const {
   if (setup_flags_ & IORING_SETUP_COOP_TASKRUN) s += "COOP_TASKRUN ";
   if (setup_flags_ & IORING_SETUP_SUBMIT_ALL) s += "SUBMIT_ALL ";
   if (setup_flags_ & IORING_SETUP_TASKRUN_FLAG) s += "TASKRUN_FLAG ";
+  if (fd_registered_) s += "registered-fd ";
   if (s.empty()) s = "plain ";
   s.pop_back();
   return s;

@@ -64,6 +64,15 @@ class Ring {
   std::size_t in_flight() const noexcept { return in_flight_; }
 
   std::uint32_t setup_flags() const noexcept { return setup_flags_; }
+  bool fd_registered() const noexcept { return fd_registered_; }
+
+  // Registered ring fd: io_uring_enter skips the fd lookup. The registration
+  // belongs to the calling thread, so register_fd() and unregister_fd() are
+  // called on the owner thread (IoParker's constructor; a thread_local
+  // guard when the worker thread exits, before the ring is destroyed
+  // elsewhere). Failure to register is not an error.
+  void register_fd() noexcept;
+  void unregister_fd() noexcept;
   // Diagnostics: how often a full SQ was flushed by get_sqe, and how often
   // the CQ had overflowed into the kernel's list and was flushed by reap().
   std::uint64_t sq_full_flushes() const noexcept { return sq_full_flushes_; }
@@ -75,6 +84,7 @@ class Ring {
 
   io_uring ring_{};
   std::uint32_t setup_flags_ = 0;
+  bool fd_registered_ = false;
   std::size_t in_flight_ = 0;
   std::uint64_t sq_full_flushes_ = 0;
   std::uint64_t cq_overflow_flushes_ = 0;
