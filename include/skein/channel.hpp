@@ -6,6 +6,7 @@
 //   co_await ch.send(7);
 //   while (auto v = co_await ch.recv()) use(*v);   // nullopt once closed and drained
 //   ch.close();
+//   auto v = co_await ch.recv_for(100ms);         // throws std::system_error(timed_out) after 100 ms
 //
 // A Channel is neither copyable nor movable (suspended tasks point into it);
 // share it by reference or std::shared_ptr, and keep it alive until every task
@@ -49,6 +50,7 @@
 // send/recv must be awaited inside a skein task. try_* never suspend.
 #pragma once
 
+#include <chrono>
 #include <concepts>
 #include <coroutine>
 #include <cstddef>
@@ -59,12 +61,17 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <system_error>
 #include <utility>
 #include <variant>
 
 #include "skein/cancel.hpp"
 #include "skein/detail/context.hpp"
 #include "skein/error.hpp"
+#include "skein/join_handle.hpp"
+#include "skein/spawn.hpp"
+#include "skein/task.hpp"
+#include "skein/time.hpp"
 
 namespace skein {
 
@@ -404,9 +411,54 @@ class Channel {
   // co_await: the next item, or nullopt once the channel is closed and empty.
   RecvAwaiter recv() noexcept { return RecvAwaiter(*this); }
 
+  // co_await: as recv(), but waits at most `timeout`; then throws
+  // std::system_error with std::errc::timed_out (as skein::with_timeout).
+  // An item already there is taken without waiting. Otherwise the receive
+  // runs as a spawned task that a sleep_until timer task cancels at the
+  // deadline: an item is either returned or left in the channel, never lost.
+  // Cancelling the task that awaits recv_for takes effect at the deadline.
+  template <class Rep, class Period>
+  Task<std::optional<T>> recv_for(std::chrono::duration<Rep, Period> timeout) {
+    std::optional<T> out;
+    if (try_recv(out) != RecvStatus::empty) co_return out;
+    const auto deadline = Clock::now() + std::chrono::ceil<Clock::duration>(timeout);
+    CancellationSource timer_fired;
+    auto receiver = skein::spawn(with_cancellation(timer_fired.token(), recv_task(this)));
+    auto timer = skein::spawn(cancel_at(timer_fired, deadline));
+    bool timed_out = false;
+    try {
+      out = co_await receiver;
+    } catch (const operation_canceled&) {
+      timed_out = true;
+    }
+    timer.cancel();
+    try {
+      co_await timer;
+    } catch (const operation_canceled&) {
+      // the usual case: the item came first
+    }
+    if (timed_out) throw std::system_error(std::make_error_code(std::errc::timed_out), "skein::Channel::recv_for");
+    co_return out;
+  }
+
  private:
   template <class...>
   friend class detail::SelectAwaiter;
+
+  static Task<std::optional<T>> recv_task(Channel* ch) { co_return co_await ch->recv(); }
+  // recv_for's timer. A sleep that fails (no io_uring) still cancels the
+  // receiver, then reports its error through the timer's handle.
+  static Task<void> cancel_at(CancellationSource source, Clock::time_point deadline) {
+    try {
+      co_await sleep_until(deadline);
+    } catch (const operation_canceled&) {
+      throw;
+    } catch (...) {
+      source.cancel();
+      throw;
+    }
+    source.cancel();
+  }
 
   // Lock held. Moves from `v` only when it returns sent.
   SendStatus send_locked(T& v, detail::WakeList& wake) {

@@ -8,6 +8,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <system_error>
+#include <chrono>
 #include <vector>
 
 #include "skein/join_handle.hpp"
@@ -302,6 +304,32 @@ TEST(Channel, DestroyingAChannelWithWaitersFailsThemClearly) {
       what = e.what();
     }
     EXPECT_NE(what.find("destroyed"), std::string::npos) << what;
+  }());
+}
+
+TEST(Channel, RecvForTimesOutThenStillReceives) {
+  using namespace std::chrono_literals;
+  skein::Runtime rt(two_workers());
+  rt.block_on([]() -> Task<void> {
+    Channel<int> ch(1);
+    auto t0 = std::chrono::steady_clock::now();
+    bool timed_out = false;
+    try {
+      (void)co_await ch.recv_for(20ms);
+    } catch (const std::system_error& e) {
+      timed_out = e.code() == std::errc::timed_out;
+    }
+    EXPECT_TRUE(timed_out);
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, 20ms);
+    EXPECT_EQ(ch.waiting_receivers(), 0u);  // the timed-out receiver is gone
+    co_await ch.send(4);
+    EXPECT_EQ(co_await ch.recv_for(1s), std::optional<int>(4));  // ready: no wait
+    std::atomic<bool> sent{false};
+    auto h = skein::spawn(send_then_flag(&ch, 5, &sent));
+    EXPECT_EQ(co_await ch.recv_for(5s), std::optional<int>(5));  // arrives while waiting
+    co_await h;
+    ch.close();
+    EXPECT_EQ(co_await ch.recv_for(1s), std::nullopt);
   }());
 }
 
