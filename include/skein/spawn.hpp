@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "skein/detail/cancel_hook.hpp"
 #include "skein/detail/context.hpp"
 #include "skein/join_handle.hpp"
 #include "skein/task.hpp"
@@ -52,7 +53,8 @@ inline std::int32_t checked_worker_index(const Scheduler& s, std::size_t worker)
 struct YieldAwaiter {
   bool await_ready() const noexcept { return false; }
   void await_suspend(std::coroutine_handle<> h) { schedule_yield(suspend_current(h)); }
-  void await_resume() const noexcept {}
+  // A yield is a suspension point: a cancelled task stops here.
+  void await_resume() const { throw_if_cancelled(current_task()); }
 };
 
 }  // namespace detail
