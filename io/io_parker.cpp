@@ -106,7 +106,12 @@ void IoParker::park() {
     return;
   }
   for (;;) {
+    // The eventfd read must be queued before we can sleep. Armed here, ahead
+    // of the poll: arming may flush a full SQ, and the poll both submits it
+    // and sees any task that flush made runnable.
+    if (!wake_read_pending_) arm_wake_read();
     if (poll_events()) return;  // step 3
+    if (!wake_read_pending_) continue;  // the poll reaped a stale wake-up: re-arm first
     std::uint32_t expected = kEmpty;
     if (!state_.compare_exchange_strong(expected, kParked, std::memory_order_seq_cst)) {  // step 4
       state_.store(kEmpty, std::memory_order_relaxed);
@@ -121,7 +126,6 @@ void IoParker::park() {
       continue;
     }
     // Step 6.
-    if (!wake_read_pending_) arm_wake_read();
     std::int64_t timeout = -1;
     if (!timers_.empty()) {
       timeout = timers_.next_deadline() - now_ns();

@@ -19,7 +19,8 @@
 //  5. After the CAS it re-reads the inbox (seq_cst); not empty: back to kEmpty,
 //     step 3. (post() pushes, then reads state_ seq_cst: either the owner sees
 //     the node here, or post() sees kParked and writes the eventfd.)
-//  6. It makes sure the eventfd read is queued and sleeps in
+//  6. The eventfd read was queued before step 3 (a completed one is re-armed
+//     there, lazily); it sleeps in
 //     io_uring_submit_and_wait_timeout(1 CQE, nearest timer). An unpark()
 //     after step 4 saw kParked and wrote the eventfd: the pending read
 //     completes and ends the wait, whether the write came before or during
