@@ -35,6 +35,7 @@ struct Shared {
   Channel<std::uint64_t> ch;
   std::vector<std::atomic<std::uint8_t>> seen;  // how often each item arrived
   std::atomic<std::uint64_t> received{0};
+  std::uint64_t close_at = 0;  // a consumer closes the channel after this many items (0: never)
 };
 
 // Sends its share [first, first + n); stops at the first send that fails
@@ -58,7 +59,8 @@ Task<Tally> consume(Shared* s) {
   Tally t;
   while (auto v = co_await s->ch.recv()) {
     s->seen[*v].fetch_add(1, std::memory_order_relaxed);
-    s->received.fetch_add(1, std::memory_order_relaxed);
+    // Close from inside the traffic: producers are mid-send, consumers mid-recv.
+    if (s->received.fetch_add(1, std::memory_order_relaxed) + 1 == s->close_at) s->ch.close();
     ++t.count;
     t.sum += *v;
   }
@@ -68,16 +70,12 @@ Task<Tally> consume(Shared* s) {
 // close_at_fraction == 0: close after all producers finished.
 Task<void> run_traffic(std::size_t cap, std::uint64_t items, double close_at_fraction) {
   auto s = std::make_unique<Shared>(cap, items);
+  s->close_at = static_cast<std::uint64_t>(items * close_at_fraction);
   std::vector<skein::JoinHandle<Tally>> producers, consumers;
   for (int c = 0; c < kConsumers; ++c) consumers.push_back(skein::spawn(consume(s.get())));
   const std::uint64_t share = items / kProducers;
   for (int p = 0; p < kProducers; ++p) producers.push_back(skein::spawn(produce(s.get(), p * share, share)));
 
-  if (close_at_fraction > 0) {
-    auto threshold = static_cast<std::uint64_t>(items * close_at_fraction);
-    EXPECT_TRUE(co_await skein_test::eventually([&] { return s->received.load() >= threshold; }));
-    s->ch.close();
-  }
   Tally sent;
   for (auto& h : producers) {
     Tally t = co_await h;
