@@ -144,3 +144,31 @@ TEST(Ring, BusyWorkerStillReapsCompletions) {
   writer.join();
   ::close(sv[1]);
 }
+
+// Wake-ups from every direction at once: outside threads spawning, timers
+// firing and I/O completing, while workers keep falling asleep in their
+// rings. Every task must finish (a lost wake-up hangs until the TIMEOUT).
+TEST(Ring, WakeUpsFromEverywhere) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  const int per_thread = skein::test::kSanitized ? 200 : 1000;
+  std::atomic<int> done{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 3; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < per_thread; ++i) {
+        rt.spawn([](int i, std::atomic<int>& done) -> Task<void> {
+            if (i % 3 == 0) co_await skein::sleep_for(std::chrono::microseconds(i % 500));
+            if (i % 3 == 1) {
+              skein::File zero = co_await skein::File::open("/dev/zero", O_RDONLY);
+              co_await read_zeros(zero);
+            }
+            done.fetch_add(1, std::memory_order_relaxed);
+          }(i + t, done))
+            .wait();
+        if (i % 100 == 0) std::this_thread::sleep_for(1ms);
+      }
+    });
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(done.load(), 3 * per_thread);
+}
