@@ -89,11 +89,11 @@ class TcpStream {
   // Every byte, however many writes it takes.
   Task<void> write_all(std::span<const std::byte> buf);
 
-  // Convenience for char buffers.
+  // Convenience for text: char buffers to read into, string_views to write
+  // (a literal, a std::string, ...).
   Task<std::size_t> read(std::span<char> buf) { return read(std::as_writable_bytes(buf)); }
   Task<void> read_exact(std::span<char> buf) { return read_exact(std::as_writable_bytes(buf)); }
-  Task<std::size_t> write(std::span<const char> buf) { return write(std::as_bytes(buf)); }
-  Task<void> write_all(std::span<const char> buf) { return write_all(std::as_bytes(buf)); }
+  Task<std::size_t> write(std::string_view s) { return write(std::as_bytes(std::span(s.data(), s.size()))); }
   Task<void> write_all(std::string_view s) { return write_all(std::as_bytes(std::span(s.data(), s.size()))); }
 
   // Bounds every single read (read, and each step of read_exact) or write

@@ -66,6 +66,21 @@ Task<std::size_t> check_pattern(TcpStream& s, std::size_t total) {
   co_return bad;
 }
 
+// Compiles, or the overload set is ambiguous for common buffer types.
+[[maybe_unused]] Task<void> overloads_compile(TcpStream& s) {
+  co_await s.write_all("literal");
+  std::string str = "string";
+  co_await s.write_all(str);
+  co_await s.write(str);
+  std::vector<std::byte> bytes(3);
+  co_await s.write_all(bytes);
+  co_await s.read(bytes);
+  std::array<char, 4> chars;
+  co_await s.read(chars);
+  std::vector<char> vc(3);
+  co_await s.read_exact(vc);
+}
+
 }  // namespace
 
 TEST(Tcp, EchoRoundTripOfManyMegabytes) {
