@@ -83,6 +83,17 @@ Task<std::size_t> check_pattern(TcpStream& s, std::size_t total) {
 
 }  // namespace
 
+// A runtime with two workers and a listener on 127.0.0.1 (a free port).
+class TcpLoopback : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (auto why = skein::test::io_uring_unavailable(rt)) GTEST_SKIP() << *why;
+  }
+  skein::Runtime rt{skein::Options{.workers = 2}};
+  TcpListener listener = TcpListener::bind("127.0.0.1", 0);
+  const std::uint16_t port = listener.local_port();
+};
+
 TEST(Tcp, EchoRoundTripOfManyMegabytes) {
   skein::Runtime rt(skein::Options{.workers = 2});
   SKEIN_SKIP_WITHOUT_IO_URING(rt);
@@ -184,11 +195,7 @@ TEST(Tcp, ConnectionRefused) {
   }(port));
 }
 
-TEST(Tcp, PeerResetMidWriteIsAnErrorNotACrash) {
-  skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
-  auto listener = TcpListener::bind("127.0.0.1", 0);
-  const auto port = listener.local_port();
+TEST_F(TcpLoopback, PeerResetMidWriteIsAnErrorNotACrash) {
   rt.block_on([](TcpListener& l, std::uint16_t port) -> Task<void> {
     auto server = skein::spawn([](TcpListener& l) -> Task<void> {
       TcpStream s = co_await l.accept();
@@ -213,11 +220,7 @@ TEST(Tcp, PeerResetMidWriteIsAnErrorNotACrash) {
   }(listener, port));
 }
 
-TEST(Tcp, EndOfStream) {
-  skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
-  auto listener = TcpListener::bind("127.0.0.1", 0);
-  const auto port = listener.local_port();
+TEST_F(TcpLoopback, EndOfStream) {
   rt.block_on([](TcpListener& l, std::uint16_t port) -> Task<void> {
     auto server = skein::spawn([](TcpListener& l) -> Task<void> {
       TcpStream s = co_await l.accept();
@@ -231,11 +234,7 @@ TEST(Tcp, EndOfStream) {
   }(listener, port));
 }
 
-TEST(Tcp, ReadTimeout) {
-  skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
-  auto listener = TcpListener::bind("127.0.0.1", 0);
-  const auto port = listener.local_port();
+TEST_F(TcpLoopback, ReadTimeout) {
   const int fds_before = skein::test::open_fd_count();
   rt.block_on([](TcpListener& l, std::uint16_t port) -> Task<void> {
     TcpStream c = co_await TcpStream::connect("127.0.0.1", port);
@@ -256,11 +255,7 @@ TEST(Tcp, ReadTimeout) {
   EXPECT_EQ(skein::test::open_fd_count(), fds_before);
 }
 
-TEST(Tcp, CancelAcceptAndReadLeaksNothing) {
-  skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
-  auto listener = TcpListener::bind("127.0.0.1", 0);
-  const auto port = listener.local_port();
+TEST_F(TcpLoopback, CancelAcceptAndReadLeaksNothing) {
   const int fds_before = skein::test::open_fd_count();
   rt.block_on([](TcpListener& l, std::uint16_t port) -> Task<void> {
     for (int round = 0; round < 20; ++round) {
@@ -300,11 +295,7 @@ TEST(Tcp, MisuseThrowsClearly) {
 // Out of descriptors: accept backs off instead of failing, the connections it
 // has keep being served, and the waiting client is accepted once descriptors
 // are free again.
-TEST(Tcp, AcceptBacksOffWhenOutOfDescriptors) {
-  skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
-  auto listener = TcpListener::bind("127.0.0.1", 0);
-  const auto port = listener.local_port();
+TEST_F(TcpLoopback, AcceptBacksOffWhenOutOfDescriptors) {
   rlimit saved{};
   getrlimit(RLIMIT_NOFILE, &saved);
   struct Restore {
@@ -385,11 +376,7 @@ TEST(Tcp, ShutdownWithOperationsInFlight) {
 // Cancellation racing with completion, many times over: each reader either
 // gets its byte or sees operation_canceled with the byte left in the socket.
 // Not one byte may be lost or read twice, and nothing may hang or crash.
-TEST(Tcp, CancelRacingCompletionLosesNoData) {
-  skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
-  auto listener = TcpListener::bind("127.0.0.1", 0);
-  const auto port = listener.local_port();
+TEST_F(TcpLoopback, CancelRacingCompletionLosesNoData) {
   const int rounds = skein::test::kSanitized ? 500 : 3000;
   rt.block_on([](TcpListener& l, std::uint16_t port, int rounds) -> Task<void> {
     TcpStream w = co_await TcpStream::connect("127.0.0.1", port);
@@ -431,11 +418,7 @@ TEST(Tcp, CancelRacingCompletionLosesNoData) {
 
 // A per-stream read timeout is a linked timeout on each recv: ETIMEDOUT, and
 // the stream keeps working (no data is lost).
-TEST(Tcp, ReadTimeoutOnTheStream) {
-  skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
-  auto listener = TcpListener::bind("127.0.0.1", 0);
-  const auto port = listener.local_port();
+TEST_F(TcpLoopback, ReadTimeoutOnTheStream) {
   rt.block_on([](TcpListener& l, std::uint16_t port) -> Task<void> {
     TcpStream c = co_await TcpStream::connect("127.0.0.1", port);
     TcpStream s = co_await l.accept();
