@@ -267,23 +267,20 @@ inline std::logic_error abandoned_wait_error() {
   return std::logic_error("skein: a sync primitive (channel, mutex, ...) was destroyed while this task waited on it");
 }
 
-// The awaiter of a wait that either completes at once or queues the task on
-// a primitive until another task completes it (lock, acquire, wait, ...).
-// The primitive P provides, for SimpleWait<P> (a friend):
-//   SpinLock lock_; WaiterList waiters_;
-//   bool try_complete_locked();  // lock held: take the resource if free
-//   bool try_complete_fast();    // same without the caller holding the lock
-// and completes a queued waiter by popping it (pop_claimable), setting its
-// state to completed and scheduling its task after unlocking.
-template <class P>
-class SimpleWait {
+// The awaiter shape shared by every wait that either completes at once or
+// queues the task until another task completes it (channel send/recv, lock,
+// acquire, wait, ...). CRTP: the awaiter D provides (public, not API)
+//   SpinLock& wait_lock();  WaiterList& wait_queue();  Waiter& wait_node();
+//   bool try_complete_fast();                  // without the lock held
+//   bool try_complete_locked(WakeList& wake);  // lock held; may wake others
+//   void before_enqueue();                     // point the node at the payload
+// A waiter is completed by whoever pops it (pop_claimable), sets its state
+// and schedules its task after unlocking. D's await_resume calls finish().
+template <class D>
+class QueuedWait {
  public:
-  explicit SimpleWait(P& p) noexcept : p_(&p) {}
-  SimpleWait(SimpleWait&& o) noexcept : p_(o.p_) {}
-  ~SimpleWait() { abandon_wait(node_); }
-
   bool await_ready() {
-    if (!p_->try_complete_fast()) return false;
+    if (!self().try_complete_fast()) return false;
     if (coop_consume()) return true;
     must_yield_ = true;  // done, but the task has used its budget
     return false;
@@ -294,24 +291,55 @@ class SimpleWait {
       schedule_yield(me);
       return true;
     }
-    SpinGuard g(p_->lock_);
-    if (p_->try_complete_locked()) return false;
-    return enqueue_cancellable(node_, p_->waiters_, p_->lock_, me);
+    WakeList wake;  // destroyed after the guard: schedules after unlocking
+    SpinGuard g(self().wait_lock());
+    if (self().try_complete_locked(wake)) return false;
+    self().before_enqueue();
+    return enqueue_cancellable(self().wait_node(), self().wait_queue(), self().wait_lock(), me);
   }
-  void await_resume() {
-    if (!node_.task) return;
-    finish_wait(node_);
-    node_.task = nullptr;
-    if (node_.state == WaitState::cancelled) throw operation_canceled();
-    if (node_.state == WaitState::abandoned) throw abandoned_wait_error();
+
+ protected:
+  // For D's await_resume: a wait that suspended disarms its cancel hook and
+  // throws if it was cancelled or its primitive destroyed.
+  void finish() {
+    Waiter& w = self().wait_node();
+    if (!w.task) return;
+    finish_wait(w);
+    w.task = nullptr;
+    if (w.state == WaitState::cancelled) throw operation_canceled();
+    if (w.state == WaitState::abandoned) throw abandoned_wait_error();
   }
+
+ private:
+  D& self() noexcept { return static_cast<D&>(*this); }
+  bool must_yield_ = false;
+};
+
+// QueuedWait for the primitives whose wait carries no payload. P provides
+// (for SimpleWait<P>, a friend): SpinLock lock_; WaiterList waiters_;
+// bool try_complete_locked() (lock held: take the resource if free) and
+// bool try_complete_fast() (the same without the lock held).
+template <class P>
+class SimpleWait : public QueuedWait<SimpleWait<P>> {
+ public:
+  explicit SimpleWait(P& p) noexcept : p_(&p) {}
+  SimpleWait(SimpleWait&& o) noexcept : p_(o.p_) {}
+  ~SimpleWait() { abandon_wait(node_); }
+  void await_resume() { this->finish(); }
+
+  // For QueuedWait.
+  SpinLock& wait_lock() noexcept { return p_->lock_; }
+  WaiterList& wait_queue() noexcept { return p_->waiters_; }
+  Waiter& wait_node() noexcept { return node_; }
+  bool try_complete_fast() { return p_->try_complete_fast(); }
+  bool try_complete_locked(WakeList&) { return p_->try_complete_locked(); }
+  void before_enqueue() noexcept {}
 
  protected:
   P* p_;
 
  private:
   Waiter node_;
-  bool must_yield_ = false;
 };
 
 // Tasks waiting in `list` right now (for tests and diagnostics).

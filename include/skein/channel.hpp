@@ -99,8 +99,6 @@ struct unbounded_t {
 inline constexpr unbounded_t unbounded{};
 
 namespace detail {
-template <class... Ops>
-class SelectAwaiter;
 
 // FIFO ring of T with power-of-two storage, grown by doubling on demand.
 // Not thread-safe (the channel's lock guards it).
@@ -242,167 +240,117 @@ class Channel {
     return out;
   }
 
-  class [[nodiscard]] SendAwaiter {
+  // What SendAwaiter and RecvAwaiter share: the wait (QueuedWait) and the
+  // hooks select() drives. Op provides try_complete_locked, wait_queue,
+  // before_enqueue and select_take.
+  template <class Op, class Node>
+  class OpBase : public detail::QueuedWait<Op> {
    public:
-    SendAwaiter(Channel& ch, T&& v) : ch_(&ch), value_(std::move(v)) {}
+    explicit OpBase(Channel& ch) noexcept : ch_(&ch) {}
     // Movable before it is awaited (so select() and helpers can hold it).
-    SendAwaiter(SendAwaiter&& o) noexcept(std::is_nothrow_move_constructible_v<T>)
-        : ch_(o.ch_), value_(std::move(o.value_)) {}
-    ~SendAwaiter() { detail::abandon_wait(node_); }
-    // select(): with the lock held, takes this branch's waiter out of the channel.
-    void select_withdraw_locked() noexcept {
-      if (node_.list) node_.list->remove(&node_);
-      node_.task = nullptr;
-    }
-    detail::WaitState select_state() const noexcept { return node_.state; }
+    OpBase(OpBase&& o) noexcept : ch_(o.ch_) {}
+    ~OpBase() { detail::abandon_wait(node_); }
 
-    bool await_ready() {
-      SendStatus s;
-      {
-        detail::WakeList wake;
-        detail::SpinGuard g(ch_->lock_);
-        s = ch_->send_locked(value_, wake);
-      }
-      if (s == SendStatus::full) return false;
-      node_.state = s == SendStatus::sent ? detail::WaitState::completed : detail::WaitState::closed;
-      if (detail::coop_consume()) return true;
-      must_yield_ = true;
-      return false;
-    }
-    bool await_suspend(std::coroutine_handle<> h) {
-      detail::TaskHeader* me = detail::suspend_current(h);
-      if (must_yield_) {
-        detail::schedule_yield(me);
-        return true;
-      }
+    // For QueuedWait and select(); not API.
+    detail::SpinLock& wait_lock() noexcept { return ch_->lock_; }
+    detail::Waiter& wait_node() noexcept { return node_; }
+    bool try_complete_fast() {
       detail::WakeList wake;
       detail::SpinGuard g(ch_->lock_);
-      SendStatus s = ch_->send_locked(value_, wake);
-      if (s != SendStatus::full) {
-        node_.state = s == SendStatus::sent ? detail::WaitState::completed : detail::WaitState::closed;
-        return false;
-      }
-      node_.value = &value_;
-      return detail::enqueue_cancellable(node_, ch_->senders_, ch_->lock_, me);
+      return op().try_complete_locked(wake);
     }
-    void await_resume() {
-      if (node_.task) detail::finish_wait(node_);
-      node_.task = nullptr;
-      switch (node_.state) {
-        case detail::WaitState::completed: return;
-        case detail::WaitState::cancelled: throw operation_canceled();
-        case detail::WaitState::abandoned: throw detail::abandoned_wait_error();
-        default: throw send_failed<T>(std::move(value_));
-      }
-    }
-
-   private:
-    friend class Channel;
-    template <class...>
-    friend class detail::SelectAwaiter;
-    using select_result = std::monostate;  // select(): what this branch yields
     detail::SpinLock& select_lock() noexcept { return ch_->lock_; }
-    bool select_try_locked(detail::WakeList& wake) {
-      SendStatus s = ch_->send_locked(value_, wake);
-      if (s == SendStatus::full) return false;
-      node_.state = s == SendStatus::sent ? detail::WaitState::completed : detail::WaitState::closed;
-      return true;
-    }
+    bool select_try_locked(detail::WakeList& wake) { return op().try_complete_locked(wake); }
     void select_enqueue(detail::TaskHeader* me, std::atomic<bool>* claim) noexcept {
       node_.task = me;
       node_.lock = &ch_->lock_;
       node_.claim = claim;
       node_.state = detail::WaitState::waiting;
-      node_.value = &value_;
-      ch_->senders_.push_back(&node_);
+      op().before_enqueue();
+      op().wait_queue().push_back(&node_);
     }
-    select_result select_take() {
+    void select_withdraw_locked() noexcept {  // lock held
+      if (node_.list) node_.list->remove(&node_);
+      node_.task = nullptr;
+    }
+    detail::WaitState select_state() const noexcept { return node_.state; }
+
+   protected:
+    Op& op() noexcept { return static_cast<Op&>(*this); }
+    // The state an immediate completion leaves in the node.
+    void set_done(bool completed) noexcept {
+      node_.state = completed ? detail::WaitState::completed : detail::WaitState::closed;
+    }
+    void throw_if_abandoned() const {
       if (node_.state == detail::WaitState::abandoned) throw detail::abandoned_wait_error();
-      if (node_.state != detail::WaitState::completed) throw send_failed<T>(std::move(value_));
+    }
+
+    Channel* ch_;
+    Node node_;
+  };
+
+  class [[nodiscard]] SendAwaiter : public OpBase<SendAwaiter, SendWaiter> {
+    using Base = OpBase<SendAwaiter, SendWaiter>;
+
+   public:
+    SendAwaiter(Channel& ch, T&& v) : Base(ch), value_(std::move(v)) {}
+    SendAwaiter(SendAwaiter&& o) noexcept(std::is_nothrow_move_constructible_v<T>)
+        : Base(std::move(o)), value_(std::move(o.value_)) {}
+
+    void await_resume() {
+      this->finish();
+      if (this->node_.state != detail::WaitState::completed) throw send_failed<T>(std::move(value_));
+    }
+
+    // For QueuedWait and select(); not API.
+    using select_result = std::monostate;  // what this branch of a select() yields
+    detail::WaiterList& wait_queue() noexcept { return this->ch_->senders_; }
+    bool try_complete_locked(detail::WakeList& wake) {
+      SendStatus s = this->ch_->send_locked(value_, wake);
+      if (s == SendStatus::full) return false;
+      this->set_done(s == SendStatus::sent);
+      return true;
+    }
+    void before_enqueue() noexcept { this->node_.value = &value_; }
+    select_result select_take() {
+      this->throw_if_abandoned();
+      if (this->node_.state != detail::WaitState::completed) throw send_failed<T>(std::move(value_));
       return {};
     }
 
-    Channel* ch_;
+   private:
     T value_;
-    SendWaiter node_;
-    bool must_yield_ = false;
   };
 
-  class [[nodiscard]] RecvAwaiter {
-   public:
-    explicit RecvAwaiter(Channel& ch) noexcept : ch_(&ch) {}
-    RecvAwaiter(RecvAwaiter&& o) noexcept : ch_(o.ch_) {}
-    ~RecvAwaiter() { detail::abandon_wait(node_); }
-    // select(): with the lock held, takes this branch's waiter out of the channel.
-    void select_withdraw_locked() noexcept {
-      if (node_.list) node_.list->remove(&node_);
-      node_.task = nullptr;
-    }
-    detail::WaitState select_state() const noexcept { return node_.state; }
+  class [[nodiscard]] RecvAwaiter : public OpBase<RecvAwaiter, RecvWaiter> {
+    using Base = OpBase<RecvAwaiter, RecvWaiter>;
 
-    bool await_ready() {
-      RecvStatus s;
-      {
-        detail::WakeList wake;
-        detail::SpinGuard g(ch_->lock_);
-        s = ch_->recv_locked(result_, wake);
-      }
-      if (s == RecvStatus::empty) return false;
-      if (detail::coop_consume()) return true;
-      must_yield_ = true;
-      return false;
-    }
-    bool await_suspend(std::coroutine_handle<> h) {
-      detail::TaskHeader* me = detail::suspend_current(h);
-      if (must_yield_) {
-        detail::schedule_yield(me);
-        return true;
-      }
-      detail::WakeList wake;
-      detail::SpinGuard g(ch_->lock_);
-      if (ch_->recv_locked(result_, wake) != RecvStatus::empty) return false;
-      node_.slot = &result_;
-      return detail::enqueue_cancellable(node_, ch_->receivers_, ch_->lock_, me);
-    }
+   public:
+    explicit RecvAwaiter(Channel& ch) noexcept : Base(ch) {}
+    RecvAwaiter(RecvAwaiter&& o) noexcept : Base(std::move(o)) {}
+
     std::optional<T> await_resume() {
-      if (node_.task) {
-        detail::finish_wait(node_);
-        node_.task = nullptr;
-        if (node_.state == detail::WaitState::cancelled) throw operation_canceled();
-        if (node_.state == detail::WaitState::abandoned) throw detail::abandoned_wait_error();
-      }
+      this->finish();
+      return std::move(result_);  // empty when closed
+    }
+
+    // For QueuedWait and select(); not API.
+    using select_result = std::optional<T>;  // what this branch of a select() yields
+    detail::WaiterList& wait_queue() noexcept { return this->ch_->receivers_; }
+    bool try_complete_locked(detail::WakeList& wake) {
+      RecvStatus s = this->ch_->recv_locked(result_, wake);
+      if (s == RecvStatus::empty) return false;
+      this->set_done(s == RecvStatus::received);
+      return true;
+    }
+    void before_enqueue() noexcept { this->node_.slot = &result_; }
+    select_result select_take() {
+      this->throw_if_abandoned();
       return std::move(result_);
     }
 
    private:
-    friend class Channel;
-    template <class...>
-    friend class detail::SelectAwaiter;
-    using select_result = std::optional<T>;  // select(): what this branch yields
-    detail::SpinLock& select_lock() noexcept { return ch_->lock_; }
-    bool select_try_locked(detail::WakeList& wake) {
-      RecvStatus s = ch_->recv_locked(result_, wake);
-      if (s == RecvStatus::empty) return false;
-      node_.state = s == RecvStatus::received ? detail::WaitState::completed : detail::WaitState::closed;
-      return true;
-    }
-    void select_enqueue(detail::TaskHeader* me, std::atomic<bool>* claim) noexcept {
-      node_.task = me;
-      node_.lock = &ch_->lock_;
-      node_.claim = claim;
-      node_.state = detail::WaitState::waiting;
-      node_.slot = &result_;
-      ch_->receivers_.push_back(&node_);
-    }
-    select_result select_take() {
-      if (node_.state == detail::WaitState::abandoned) throw detail::abandoned_wait_error();
-      return std::move(result_);
-    }
-
-    Channel* ch_;
     std::optional<T> result_;
-    RecvWaiter node_;
-    bool must_yield_ = false;
   };
 
   // co_await: completes when the item is in the channel or handed to a
@@ -442,9 +390,6 @@ class Channel {
   }
 
  private:
-  template <class...>
-  friend class detail::SelectAwaiter;
-
   static Task<std::optional<T>> recv_task(Channel* ch) { co_return co_await ch->recv(); }
   // recv_for's timer. A sleep that fails (no io_uring) still cancels the
   // receiver, then reports its error through the timer's handle.
