@@ -100,6 +100,19 @@ TEST(Channel, RendezvousSendCompletesOnlyWhenReceived) {
 
 Task<std::optional<int>> recv_one(Channel<int>* ch) { co_return co_await ch->recv(); }
 
+TEST(Channel, RendezvousTryRecvTakesFromAWaitingSender) {
+  skein::Runtime rt(two_workers());
+  rt.block_on([]() -> Task<void> {
+    Channel<int> ch(0);
+    std::atomic<bool> sent{false};
+    auto h = skein::spawn(send_then_flag(&ch, 8, &sent));
+    EXPECT_TRUE(co_await eventually([&] { return ch.waiting_senders() == 1; }));
+    EXPECT_EQ(ch.try_recv(), std::optional<int>(8));
+    co_await h;
+    EXPECT_TRUE(sent.load());
+  }());
+}
+
 TEST(Channel, RendezvousHandsToWaitingReceiver) {
   skein::Runtime rt(two_workers());
   rt.block_on([]() -> Task<void> {

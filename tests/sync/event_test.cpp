@@ -7,6 +7,8 @@
 #include <vector>
 
 #include "skein/notify.hpp"
+#include "skein/semaphore.hpp"
+#include "skein/wait_group.hpp"
 #include "skein/runtime.hpp"
 #include "skein/spawn.hpp"
 #include "tests/sync/sync_test_util.hpp"
@@ -114,6 +116,39 @@ TEST(Notify, CancelWhileWaitingConsumesNothing) {
     co_await n.notified();  // so this does not suspend forever
     EXPECT_EQ(woke.load(), 0);
   }());
+}
+
+Task<void> set_flag(std::atomic<bool>* f) {
+  f->store(true);
+  co_return;
+}
+
+// Waits that are always ready (a set Event, a zero WaitGroup, a free
+// Semaphore permit) must still let the other tasks of the worker run.
+template <class MakeReadyWait>
+Task<void> hot_loop_yields(MakeReadyWait ready_wait) {
+  std::atomic<bool> other{false};
+  auto h = skein::spawn(set_flag(&other));
+  int seen_at = -1;
+  for (int i = 0; i < 10'000; ++i) {
+    co_await ready_wait();
+    if (seen_at < 0 && other.load()) seen_at = i;
+  }
+  EXPECT_GE(seen_at, 0);
+  co_await h;
+}
+
+TEST(CooperativeBudget, ReadyEventWaitGroupAndSemaphoreYield) {
+  skein::Runtime rt(skein::Options{.workers = 1});
+  Event e(true);
+  skein::WaitGroup wg;
+  skein::Semaphore sem(1);
+  rt.block_on(hot_loop_yields([&] { return e.wait(); }));
+  rt.block_on(hot_loop_yields([&] { return wg.wait(); }));
+  rt.block_on(hot_loop_yields([&]() -> Task<void> {
+    co_await sem.acquire();
+    sem.release();
+  }));
 }
 
 }  // namespace

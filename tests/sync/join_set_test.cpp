@@ -177,6 +177,24 @@ TEST(WhenAny, FirstResultWinsAndTheOthersAreCancelled) {
   }());
 }
 
+Task<int> when_any_of_waiters(skein::Event* never, std::atomic<int>* cancelled) {
+  auto r = co_await skein::when_any(value_or_cancelled(never, cancelled), value_or_cancelled(never, cancelled));
+  co_return r.value;
+}
+
+TEST(WhenAny, CancellingTheCallerCancelsEveryChild) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  rt.block_on([]() -> Task<void> {
+    skein::Event never;
+    std::atomic<int> cancelled{0};
+    auto h = skein::spawn(when_any_of_waiters(&never, &cancelled));
+    EXPECT_TRUE(co_await skein_test::eventually([&] { return never.waiting() == 2; }));  // both children wait
+    h.cancel();
+    EXPECT_THROW(co_await h, skein::operation_canceled);
+    EXPECT_TRUE(co_await skein_test::eventually([&] { return cancelled.load() == 2; }));
+  }());
+}
+
 TEST(WhenAny, EmptyIsAnError) {
   skein::Runtime rt(skein::Options{.workers = 2});
   rt.block_on([]() -> Task<void> {

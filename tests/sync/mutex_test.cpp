@@ -29,6 +29,19 @@ TEST(Mutex, TryLockAndUnlock) {
   EXPECT_THROW(m.unlock(), std::logic_error);
 }
 
+TEST(Mutex, GuardMovesAndUnlocksOnce) {
+  Mutex m;
+  EXPECT_TRUE(m.try_lock());
+  Mutex::Guard g(m, std::adopt_lock);
+  Mutex::Guard moved(std::move(g));
+  EXPECT_FALSE(g.owns_lock());
+  EXPECT_TRUE(moved.owns_lock());
+  moved.unlock();
+  EXPECT_THROW(moved.unlock(), std::logic_error);
+  EXPECT_TRUE(m.try_lock());  // free again
+  m.unlock();
+}
+
 struct Counter {
   Mutex m;
   long value = 0;  // deliberately not atomic: the mutex protects it

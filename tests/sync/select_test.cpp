@@ -71,6 +71,19 @@ TEST(Select, WaitsAndWithdrawsTheOtherBranches) {
   }());
 }
 
+TEST(Select, SameChannelTwiceCompletesOnce) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  rt.block_on([]() -> Task<void> {
+    Channel<int> a(0);
+    auto h = skein::spawn(send_later(&a, 3));
+    auto r = co_await skein::select(a.recv(), a.recv());
+    auto v = r.index() == 0 ? std::get<0>(r) : std::get<1>(r);
+    EXPECT_EQ(v, std::optional<int>(3));
+    co_await h;
+    EXPECT_EQ(a.waiting_receivers(), 0u);
+  }());
+}
+
 TEST(Select, SendBranch) {
   skein::Runtime rt(skein::Options{.workers = 2});
   rt.block_on([]() -> Task<void> {
