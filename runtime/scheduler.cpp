@@ -80,15 +80,7 @@ void Scheduler::submit_spawned(TaskHeader* t) {
     t->id = w.next_task_id();
     w.counters().spawned.add();
     t->registry_slot = w.registry().allocate(t);
-    if (t->pinned_worker < 0)
-      w.schedule_local(t);
-    else if (static_cast<std::size_t>(t->pinned_worker) == w.index())
-      w.schedule_pinned(t);
-    else
-      schedule_pinned_remote(t);
-    return;
-  }
-  {
+  } else {
     // The stopping check and the registration are atomic with respect to
     // shutdown(), which sets stopping under the same mutex.
     std::lock_guard lock(external_mutex_);
@@ -97,12 +89,7 @@ void Scheduler::submit_spawned(TaskHeader* t) {
     t->id = external_ids_.fetch_add(1, std::memory_order_relaxed) + 1;
     t->registry_slot = external_registry_.allocate(t);
   }
-  if (t->pinned_worker >= 0) {
-    schedule_pinned_remote(t);
-  } else {
-    injection_.push(t);  // its seq_cst RMW is idle step 5's fence
-    idle_.notify_one();
-  }
+  schedule(t);
 }
 
 void Scheduler::schedule(TaskHeader* t) {
@@ -121,7 +108,7 @@ void Scheduler::schedule(TaskHeader* t) {
     schedule_pinned_remote(t);
     return;
   }
-  injection_.push(t);
+  injection_.push(t);  // its seq_cst RMW is idle step 5's fence
   idle_.notify_one();
 }
 
