@@ -48,9 +48,8 @@ namespace detail {
 
 // Runs `inner` as its own spawned task with a deadline: at the deadline the
 // spawned task is cancelled (only it, not the caller), and the cancellation
-// comes out as std::system_error(timed_out). Not a template: clang 14 cannot
-// compile a template coroutine that awaits a JoinHandle under ASan+UBSan with
-// -g ("Cannot represent a difference across sections").
+// comes out as std::system_error(timed_out). Out of line (io/timer.cpp): one
+// body for every T, which store_result adapts.
 Task<void> run_with_deadline(Task<void> inner, Clock::time_point deadline);
 
 template <class T>
@@ -63,9 +62,11 @@ Task<void> store_result(Task<T> t, std::optional<T>& out) {
 // Runs `task` with a deadline: at `d` from now it is cancelled (the I/O or
 // sleep it waits in is withdrawn, buffers stay valid until the kernel lets
 // go) and with_timeout throws std::system_error with std::errc::timed_out.
-// `task` runs as a separate spawned task (it may run on another worker); the
-// caller waits for it to finish either way. with_deadline: the same with a
-// point in time.
+// `task` runs as a separate spawned task (it may run on another worker; it
+// sees the cancellation at its current or next cancellable wait); the caller
+// waits for it to finish either way, and cancelling the caller cancels it
+// too. with_deadline: the same with a point in time. For a timeout on every
+// read of a stream, TcpStream::set_read_timeout is cheaper (no spawn).
 Task<void> with_deadline(Clock::time_point deadline, Task<void> task);
 
 template <class T>
