@@ -18,9 +18,9 @@
 //      task. Else withdraw: submit IORING_OP_ASYNC_CANCEL for the op (or take
 //      the sleeper out of the heap); its completion then runs step 2, which
 //      resumes (cancel_seen is set).
-//   So the task resumes exactly once, on the owner thread, and only after the
-//   kernel is done with the op (its final CQE is in) and the inbox node has
-//   run: the frame (buffers, awaiter, node) is never freed under the kernel's
+//   So the task is made runnable exactly once, by the owner thread, and only
+//   after the kernel is done with the op (its final CQE is in) and the inbox
+//   node has run: the frame (buffers, awaiter, node) is never freed under the kernel's
 //   or the owner's feet. `completed` and `cancel_seen` are owner-only plain
 //   fields; the task reads them after resuming, ordered by the release/acquire
 //   of schedule() and the run queues.
