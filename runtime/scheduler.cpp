@@ -181,6 +181,8 @@ RuntimeStats Scheduler::stats() const {
   spawned += external_ids_.load(std::memory_order_relaxed);
   s.live_tasks = spawned > completed ? spawned - completed : 0;
   s.injection_queue_depth = injection_.size();
+  s.searching_workers = idle_.searching_count();
+  s.sleeping_workers = idle_.sleeping_count();
   s.blocking_threads = blocking_.thread_count();
   s.blocking_idle_threads = blocking_.idle_count();
   return s;

@@ -26,6 +26,8 @@ struct RuntimeStats {
   std::uint64_t blocking_threads = 0;       // threads in the blocking pool now
   std::uint64_t blocking_idle_threads = 0;  // of those, waiting for a job
   std::uint64_t live_tasks = 0;             // spawned tasks not yet finished (approximate)
+  std::uint64_t searching_workers = 0;      // workers looking for work to steal
+  std::uint64_t sleeping_workers = 0;       // workers parked
 
   WorkerStats total() const {
     WorkerStats t;
