@@ -190,7 +190,10 @@ RuntimeStats Scheduler::stats() const {
 
 TaskHeader* publish_done(TaskHeader* t) noexcept {
   if (t->registry_slot) TaskRegistry::clear(t->registry_slot);
-  const std::uintptr_t prev = t->join_state.fetch_or(kDone, std::memory_order_acq_rel);
+  // An exchange, not fetch_or: whatever else was in the word is dealt with
+  // below, and nobody reads the other bits after kDone (x86: one xchg, where
+  // fetch_or would be a cmpxchg loop).
+  const std::uintptr_t prev = t->join_state.exchange(kDone, std::memory_order_acq_rel);
   // From here on the state belongs to the handle (or to nobody: free it).
   if (prev & kDetached) {
     t->destroy_state(t);

@@ -14,21 +14,21 @@
 // The joiner: load(acquire) -- done? take the result; else CAS(0 -> me,
 // acq_rel): acquire so a failed CAS (the task just finished) sees the result;
 // release so the finisher sees my resume_point. The finisher (publish_done):
-// fetch_or(kDone, acq_rel): release publishes the result, acquire makes the
+// exchange(kDone, acq_rel): release publishes the result, acquire makes the
 // joiner's resume_point visible; the joiner that came back is resumed next.
 //
 // Lifetime without a reference count: the state has two owners, the running
 // task and its JoinHandle, and the one that leaves second frees it. The
-// finisher leaves with its fetch_or(kDone) (it frees the state if kDetached
+// finisher leaves with its exchange(kDone) (it frees the state if kDetached
 // was already set); the handle leaves with fetch_or(kDetached) when dropped
 // early, and without any RMW once it has seen kDone (the finisher is gone). So
 // a spawn-join costs two atomic RMWs: the joiner's CAS and the finisher's
-// fetch_or. The coroutine frame is destroyed as soon as the task finishes.
+// exchange. The coroutine frame is destroyed as soon as the task finishes.
 // Unfinished tasks are found at shutdown through `registry_slot`.
 //
 // THREAD SAFETY: `resume_point` is written by the thread that suspends the task
 // and read by the thread that resumes it; the hand-over always goes through a
-// release/acquire pair (queue push/pop, join CAS/fetch_or, a primitive's lock).
+// release/acquire pair (queue push/pop, join CAS/exchange, a primitive's lock).
 #pragma once
 
 #include <atomic>
