@@ -88,6 +88,11 @@ void IoParker::fire_due_timers() {
   // the oldest half spills to the injection queue: order is then best effort.)
   due_.clear();
   while (TimerNode* t = timers_.pop_due(now)) due_.push_back(t);
+  // Every fired timer counts as progress, not only the sleepers resumed
+  // through resume(): a deadline may cancel a wait elsewhere (with_timeout
+  // around a channel recv), whose hook schedules the task on this worker
+  // directly; park() must return to run it.
+  woken_ += due_.size();
   for (auto it = due_.rbegin(); it != due_.rend(); ++it) (*it)->fire(*it);
 }
 

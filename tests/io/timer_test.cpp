@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "io_test_util.hpp"
+#include "skein/channel.hpp"
 #include "skein/join_handle.hpp"
 #include "skein/spawn.hpp"
 
@@ -259,4 +260,23 @@ TEST(Timer, SleepersDueTogetherRunInDeadlineOrder) {
     for (int i : order) o += std::to_string(i) + " ";
     return o;
   }();
+}
+
+// with_timeout around a wait that is not an io operation (a channel recv):
+// the deadline cancels the recv through its cancel hook, which schedules the
+// task on the worker that is sleeping in its ring; the park must end.
+
+TEST(Timer, WithTimeoutAroundAChannelRecvExpires) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  auto outcome = rt.block_on([]() -> skein::Task<int> {
+    skein::Channel<int> ch(1);
+    auto recv = [](skein::Channel<int>& c) -> skein::Task<std::optional<int>> { co_return co_await c.recv(); };
+    try {
+      co_await skein::with_timeout(std::chrono::milliseconds(20), recv(ch));
+    } catch (const std::system_error& e) {
+      co_return e.code() == std::errc::timed_out ? 1 : 2;
+    }
+    co_return 0;
+  }());
+  EXPECT_EQ(outcome, 1);
 }
