@@ -42,25 +42,32 @@ namespace skein {
 
 namespace detail {
 
-// A test-and-test-and-set lock for the short critical sections of the sync
-// primitives (a few pointer moves; never a syscall or an allocation while it
-// is held, except a ring buffer growing in an unbounded channel). After a
-// short spin it yields the CPU, so a preempted holder is not spun against for
-// a whole time slice on a machine with few cores.
-// acquire on lock / release on unlock: everything written in one critical
-// section is visible in the next.
+// The lock of every sync primitive: its critical sections are a few pointer
+// moves (never a syscall or an allocation while it is held, except a ring
+// buffer growing in an unbounded channel).
+//
+// ALGORITHM: test-and-test-and-set with exponential backoff. lock(): one
+// exchange; if the lock was held, wait 1, 2, 4 ... 1024 pauses between
+// attempts (then yield the CPU between attempts), trying again only when a
+// relaxed load sees it free. unlock(): a release store.
+// WHY THIS LOCK (measured on this 2-core machine shared with other processes,
+// SPSC and 4x4 MPMC channels, cap 1024, 2 workers, M items/s):
+//   plain spin lock       calm ~45        busy machine 5-15 (bimodal)
+//   futex lock (Drepper)  calm ~32        busy 11-29: its unlock is an RMW (a
+//                                         full barrier on x86) on every item
+//   std::mutex            calm ~28
+//   spin with backoff     calm ~44-47     busy 14-21
+// Backoff keeps a waiting worker from stealing, again and again, the cache
+// lines the holder is writing, so the holder finishes a batch with hot caches.
+// MEMORY ORDER: acquire on the exchange that takes the lock, release on the
+// store that frees it: everything written in one critical section is
+// visible in the next.
 class SpinLock {
  public:
   void lock() noexcept {
-    for (int spins = 0;; ++spins) {
-      if (!locked_.exchange(true, std::memory_order_acquire)) return;
-      while (locked_.load(std::memory_order_relaxed)) {
-        if (++spins > 64) std::this_thread::yield();
-#if defined(__x86_64__) || defined(__i386__)
-        else __builtin_ia32_pause();
-#endif
-      }
-    }
+    if (!locked_.exchange(true, std::memory_order_acquire)) [[likely]]
+      return;
+    lock_contended();
   }
   bool try_lock() noexcept {
     return !locked_.load(std::memory_order_relaxed) && !locked_.exchange(true, std::memory_order_acquire);
@@ -68,6 +75,24 @@ class SpinLock {
   void unlock() noexcept { locked_.store(false, std::memory_order_release); }
 
  private:
+  static constexpr unsigned kMaxBackoff = 1024;  // pauses, about 10-40 us
+
+  void lock_contended() noexcept {
+    for (unsigned backoff = 1;; backoff = backoff < kMaxBackoff ? backoff * 2 : backoff) {
+      if (backoff < kMaxBackoff) {
+        for (unsigned i = 0; i < backoff; ++i) pause();
+      } else {
+        std::this_thread::yield();  // the holder may have been preempted
+      }
+      if (!locked_.load(std::memory_order_relaxed) && !locked_.exchange(true, std::memory_order_acquire)) return;
+    }
+  }
+  static void pause() noexcept {
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+  }
+
   std::atomic<bool> locked_{false};
 };
 
