@@ -43,12 +43,13 @@
 //
 // WHY A LOCK: the critical sections are a few pointer moves, the item is
 // moved once, and no syscall or allocation happens per item, so the lock's
-// cache line is the only shared traffic. Measured on this 2-core machine
-// (2 workers, clang -O2): SPSC cap 1024 about 42-44 M items/s, rendezvous
-// ping-pong round trip about 85 ns. A lock-free ring fast path would have to
-// re-solve close() (no send may land after the last receiver saw "closed and
-// empty") and direct hand-off to waiters with its own fences; not worth it
-// at these numbers.
+// cache line is the only shared traffic (the lock and its measurements:
+// cancel.hpp). Measured on this 2-core machine (2 workers, clang -O2, calm
+// machine): SPSC cap 1024 about 45 M items/s, 4x4 MPMC cap 1024 about 45 M
+// items/s, rendezvous ping-pong round trip about 85 ns. A lock-free ring
+// fast path would have to re-solve close() (no send may land after the last
+// receiver saw "closed and empty") and direct hand-off to waiters with its
+// own fences; not worth it at these numbers.
 //
 // DESTRUCTION with tasks still waiting (a lifetime bug in the caller): they
 // are woken and throw std::logic_error rather than resume into freed memory.
