@@ -52,4 +52,6 @@ std::size_t Runtime::worker_count() const noexcept { return scheduler_->worker_c
 
 RuntimeStats Runtime::stats() const { return scheduler_->stats(); }
 
+std::string Runtime::stats_socket_name() const { return scheduler_->stats_socket_name(); }
+
 }  // namespace skein

@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <latch>
 #include <string>
 
@@ -50,6 +52,15 @@ Scheduler::Scheduler(const Options& options)
   workers_.reserve(options_.workers);
   for (std::size_t i = 0; i < options_.workers; ++i) workers_.push_back(std::make_unique<Worker>(*this, i));
   start_workers();
+  const char* env = std::getenv("SKEIN_STATS");
+  if (options_.stats_socket || (env && std::strcmp(env, "1") == 0)) {
+    try {
+      stats_server_ = std::make_unique<StatsServer>([this] { return stats(); });
+    } catch (...) {
+      shutdown();  // do not leave the workers running behind a failed constructor
+      throw;
+    }
+  }
 }
 
 Scheduler::~Scheduler() { shutdown(); }
@@ -131,6 +142,7 @@ void Scheduler::shutdown() {
   std::lock_guard guard(shutdown_mutex_);
   if (shut_down_) return;
   shut_down_ = true;
+  stats_server_.reset();
   {
     std::lock_guard lock(external_mutex_);
     stopping_.store(true, std::memory_order_seq_cst);

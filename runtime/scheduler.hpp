@@ -13,6 +13,7 @@
 #include "runtime/blocking_pool.hpp"
 #include "runtime/idle.hpp"
 #include "runtime/injection_queue.hpp"
+#include "runtime/stats_server.hpp"
 #include "runtime/task_registry.hpp"
 #include "runtime/worker.hpp"
 #include "skein/runtime.hpp"
@@ -41,6 +42,8 @@ class Scheduler {
 
   void shutdown();
   RuntimeStats stats() const;
+  // The abstract socket skeinctl reads ("skein-<pid>"), or "" when off.
+  std::string stats_socket_name() const { return stats_server_ ? stats_server_->name() : std::string(); }
 
  private:
   void schedule_pinned_remote(TaskHeader* t);
@@ -62,6 +65,8 @@ class Scheduler {
   std::mutex external_mutex_;
   TaskRegistry external_registry_;  // guarded by external_mutex_ (slots are cleared lock-free)
   std::atomic<std::uint64_t> external_ids_{0};
+
+  std::unique_ptr<StatsServer> stats_server_;  // when Options::stats_socket
 };
 
 // Marks a finished task done (task_header.hpp: the finisher's fetch_or) and

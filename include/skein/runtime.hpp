@@ -40,6 +40,9 @@ struct Options {
   std::chrono::milliseconds blocking_keep_alive{10'000};
   // Worker threads are named <prefix><index> (at most 15 characters in all).
   std::string thread_name_prefix = "skein-w";
+  // Serve scheduler stats to skeinctl on the abstract unix socket
+  // "@skein-<pid>" (also turned on by SKEIN_STATS=1 in the environment).
+  bool stats_socket = false;
 };
 
 // The number of CPUs this process may use: its affinity mask, further limited
@@ -84,6 +87,8 @@ class Runtime {
 
   std::size_t worker_count() const noexcept;
   RuntimeStats stats() const;
+  // The abstract unix socket skeinctl reads ("skein-<pid>"), or "" when off.
+  std::string stats_socket_name() const;
 
   detail::Scheduler& scheduler() const noexcept { return *scheduler_; }
 
