@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <system_error>
 #include <chrono>
 #include <vector>
@@ -344,6 +345,22 @@ TEST(Channel, RecvForTimesOutThenStillReceives) {
     ch.close();
     EXPECT_EQ(co_await ch.recv_for(1s), std::nullopt);
   }());
+}
+
+// Runtime shutdown destroys the frames of tasks still waiting; their waiters
+// must leave the channel (which outlives the runtime here) clean.
+TEST(Channel, ShutdownWithWaitingTasksLeavesTheChannelClean) {
+  auto ch = std::make_unique<Channel<int>>(0);
+  {
+    skein::Runtime rt(two_workers());
+    for (int i = 0; i < 4; ++i) rt.spawn(recv_one(ch.get())).detach();
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (ch->waiting_receivers() < 4 && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    EXPECT_EQ(ch->waiting_receivers(), 4u);
+  }
+  EXPECT_EQ(ch->waiting_receivers(), 0u);
+  EXPECT_EQ(ch->try_send(1), SendStatus::full);  // nobody left to receive
 }
 
 TEST(Channel, AwaitingOutsideATaskIsALogicError) {
