@@ -22,7 +22,7 @@ namespace skein_test {
 #endif
 
 #ifdef SKEIN_TEST_SANITIZED
-inline constexpr std::size_t kStressScale = 10;  // divide the full sizes by this
+inline constexpr std::size_t kStressScale = 2;  // divide the full sizes by this
 #else
 inline constexpr std::size_t kStressScale = 1;
 #endif
