@@ -18,6 +18,11 @@
 // the registered tasks while holding the source's lock; a hook only takes the
 // lock of one primitive and never the source's, so the lock order is always
 // source -> primitive.
+//
+// The detail namespace below holds the machinery every sync primitive shares
+// (SpinLock, Waiter, WaiterList, WakeList, QueuedWait, enqueue_cancellable).
+// It is here only because sync/ may not add files to include/skein/detail/;
+// it belongs in detail/wait_queue.hpp (sync/RUNTIME_REQUESTS.md).
 #pragma once
 
 #include <atomic>
@@ -271,10 +276,6 @@ inline void abandon_wait(Waiter& w) noexcept {
   CancelHook* mine = &w;
   w.task->cancel_hook.compare_exchange_strong(mine, nullptr, std::memory_order_acq_rel);
 }
-
-// Throws operation_canceled if the running task has been cancelled. Called
-// by waits before they suspend.
-inline void throw_if_current_cancelled() { throw_if_cancelled(current_task()); }
 
 // For a primitive's destructor: wakes every task still waiting in `list`
 // (a lifetime bug in the caller); each throws abandoned_wait_error() from its
