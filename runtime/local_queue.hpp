@@ -34,6 +34,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <vector>
 
 #include "skein/detail/task_header.hpp"
 
@@ -129,22 +130,22 @@ class LocalQueue {
     return first;
   }
 
-  // Owner only: hands the oldest half of the queue to `sink` (to move it to
-  // the injection queue when the deque is full). Returns how many.
-  template <class Sink>
-  std::size_t spill_half(Sink&& sink) noexcept {
-    std::size_t n = 0;
-    const std::size_t want = capacity_ / 2;
-    while (n < want) {
-      Item item = nullptr;
-      const StealResult r = steal(item);
-      if (r == StealResult::kEmpty) break;
-      if (r == StealResult::kTaken) {
-        sink(item);
-        ++n;
-      }
+  // Owner only: moves the oldest half of the queue into `out` (to hand it to
+  // the injection queue when the deque is full). One CAS claims the whole
+  // range: the owner is the only writer of slots and writes only at bottom,
+  // so the copied slots cannot change; a thief that took `top` first makes
+  // the CAS fail and the copy is redone. Returns how many.
+  std::size_t spill_half(std::vector<Item>& out) {
+    for (;;) {
+      out.clear();
+      std::int64_t t = top_.load(std::memory_order_seq_cst);
+      const std::int64_t b = bottom_.load(std::memory_order_relaxed);
+      const std::int64_t n = (b - t) / 2;
+      if (n <= 0) return 0;
+      for (std::int64_t i = t; i < t + n; ++i) out.push_back(slots_[i & mask_].load(std::memory_order_relaxed));
+      if (top_.compare_exchange_strong(t, t + n, std::memory_order_seq_cst, std::memory_order_relaxed))
+        return static_cast<std::size_t>(n);
     }
-    return n;
   }
 
   // Any thread: a snapshot, exact only when nobody else touches the queue.

@@ -217,10 +217,9 @@ void Worker::push_to_deque(TaskHeader* t) {
   // Full: move the older half to the injection queue, where other workers
   // find it, then push.
   counters_.overflows.add();
-  std::vector<TaskHeader*> spill;
-  spill.reserve(queue_.capacity() / 2);
-  queue_.spill_half([&](TaskHeader* x) { spill.push_back(x); });
-  sched_.injection().push_bulk(producer_, spill.begin(), spill.size());
+  spill_.reserve(queue_.capacity() / 2);
+  queue_.spill_half(spill_);
+  sched_.injection().push_bulk(producer_, spill_.begin(), spill_.size());
   sched_.idle().notify_one();
   if (!queue_.push(t)) {  // thieves emptied nothing and we spilled nothing: cannot happen
     sched_.injection().push(producer_, t);

@@ -113,6 +113,7 @@ class Worker {
   std::uint64_t task_ids_ = 0;
 
   TaskRegistry registry_;  // tasks spawned here that have not finished
+  std::vector<TaskHeader*> spill_;  // reused by push_to_deque when the deque is full
 
   alignas(64) std::mutex inbox_mutex_;
   std::vector<TaskHeader*> inbox_;  // guarded by inbox_mutex_

@@ -35,7 +35,7 @@ TEST(LocalQueue, FullQueueRefusesAndSpillsHalf) {
   TaskHeader extra;
   EXPECT_FALSE(q.push(&extra));
   std::vector<TaskHeader*> spilled;
-  EXPECT_EQ(q.spill_half([&](TaskHeader* t) { spilled.push_back(t); }), 4u);
+  EXPECT_EQ(q.spill_half(spilled), 4u);
   ASSERT_EQ(spilled.size(), 4u);
   for (int i = 0; i < 4; ++i) EXPECT_EQ(spilled[i], &items[i]);  // the oldest half
   EXPECT_TRUE(q.push(&extra));
@@ -89,6 +89,37 @@ TEST(LocalQueue, OwnerAgainstThievesEveryItemExactlyOnce) {
   done.store(true, std::memory_order_release);
   for (auto& t : thieves) t.join();
 
+  int wrong = 0;
+  for (auto& t : taken) wrong += t.load() != 1;
+  EXPECT_EQ(wrong, 0);
+}
+
+// The owner spills half while thieves steal: still every item exactly once.
+TEST(LocalQueue, SpillAgainstThievesEveryItemExactlyOnce) {
+  constexpr int kItems = 100'000;
+  std::vector<TaskHeader> items(kItems);
+  std::vector<std::atomic<int>> taken(kItems);
+  LocalQueue q(16);
+  std::atomic<bool> done{false};
+  auto index = [&](TaskHeader* t) { return static_cast<int>(t - items.data()); };
+  std::thread thief([&] {
+    while (!done.load(std::memory_order_acquire) || !q.empty()) {
+      TaskHeader* t = nullptr;
+      if (q.steal(t) == LocalQueue::StealResult::kTaken) taken[index(t)].fetch_add(1);
+    }
+  });
+  std::vector<TaskHeader*> spilled;
+  for (int pushed = 0; pushed < kItems;) {
+    if (q.push(&items[pushed])) {
+      ++pushed;
+      continue;
+    }
+    q.spill_half(spilled);
+    for (TaskHeader* t : spilled) taken[index(t)].fetch_add(1);
+  }
+  while (TaskHeader* t = q.pop()) taken[index(t)].fetch_add(1);
+  done.store(true, std::memory_order_release);
+  thief.join();
   int wrong = 0;
   for (auto& t : taken) wrong += t.load() != 1;
   EXPECT_EQ(wrong, 0);

@@ -2,9 +2,12 @@
 //
 // Every Task<T> frame and every spawned task's state comes from here. Blocks are
 // grouped in size classes of 64 bytes up to 1 KiB; a freed block goes onto the
-// freeing thread's list for its class (at most kMaxCached per class, the rest
-// goes back to operator delete), so a spawn-heavy workload allocates from a warm
-// list instead of malloc. Larger blocks go straight to operator new.
+// freeing thread's list for its class, so a spawn-heavy workload allocates from
+// a warm list instead of malloc. A list holds at most kMaxCachedBytes of blocks
+// (so a burst of tens of thousands of live tasks is served from the lists the
+// next time, not from malloc); the rest goes back to operator delete. That is
+// also what a thread may keep after a burst: 8 MiB per size class it used,
+// released when the thread exits. Larger blocks go straight to operator new.
 //
 // THREAD SAFETY: the lists are thread_local; a block may be freed on another
 // thread than the one that allocated it (a stolen task finishes elsewhere) and
@@ -29,7 +32,11 @@ namespace skein::detail {
 
 inline constexpr std::size_t kFrameGranule = 64;
 inline constexpr std::size_t kFrameClasses = 16;  // 64 .. 1024 bytes
-inline constexpr std::size_t kMaxCached = 1024;   // per class and thread
+inline constexpr std::size_t kMaxCachedBytes = 8u << 20;  // per class and thread
+
+inline constexpr unsigned max_cached_blocks(std::size_t cls) noexcept {
+  return static_cast<unsigned>(kMaxCachedBytes / ((cls + 1) * kFrameGranule));
+}
 
 struct FreeBlock {
   FreeBlock* next;
@@ -72,7 +79,7 @@ inline void frame_free(void* p, std::size_t n) noexcept {
   if (cls < kFrameClasses) {
     FrameCache& c = tls_frame_cache;
     if (c.state == 0) register_frame_cache_cleanup();
-    if (c.count[cls] < kMaxCached && c.state == 1) [[likely]] {
+    if (c.count[cls] < max_cached_blocks(cls) && c.state == 1) [[likely]] {
       auto* b = static_cast<FreeBlock*>(p);
       b->next = c.head[cls];
       c.head[cls] = b;
