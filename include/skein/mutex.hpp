@@ -9,7 +9,11 @@
 //
 // FAIRNESS: strict FIFO hand-off. unlock() with tasks waiting does not free
 // the mutex: ownership passes directly to the longest waiter, so a task that
-// keeps relocking cannot starve the others.
+// keeps relocking cannot starve the others. The price under contention: once
+// a queue forms, every acquisition is a hand-off to a suspended task (a
+// schedule and a task switch), so a hot contended mutex runs at the task
+// switch rate (bench mutex_contended, 2 workers: about 25 M lock/unlock per
+// second; a barging std::mutex between threads does more).
 //
 // ALGORITHM / MEMORY ORDER: a SpinLock guards `locked_` and the FIFO of
 // waiters; a task acquires the mutex under that lock, so the previous owner's
