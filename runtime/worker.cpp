@@ -25,6 +25,7 @@ Worker::Worker(Scheduler& s, std::size_t index)
     : sched_(s),
       index_(index),
       queue_(s.options().local_queue_capacity),
+      yielded_(s.options().local_queue_capacity),
       producer_(s.injection().make_producer_token()),
       consumer_(s.injection().make_consumer_token()),
       rng_(0x9E3779B97F4A7C15ull * (index + 1)) {
@@ -99,6 +100,7 @@ TaskHeader* Worker::next_task() {
     return t;
   }
   if (TaskHeader* t = take_from_inbox()) return t;
+  if (TaskHeader* t = take_yielded()) return t;
   return take_from_injection();
 }
 
@@ -116,7 +118,18 @@ TaskHeader* Worker::on_tick() {
     pinned_.pop_front();
     return t;
   }
-  return take_from_injection();
+  if (TaskHeader* t = take_from_injection()) return t;
+  return take_yielded();
+}
+
+// The oldest yielded task: this queue is FIFO (the owner takes from the top,
+// like a thief), so a yield goes to the back of the line.
+TaskHeader* Worker::take_yielded() {
+  TaskHeader* t = nullptr;
+  while (!yielded_.empty()) {
+    if (yielded_.steal(t) == LocalQueue::StealResult::kTaken) return t;
+  }
+  return nullptr;
 }
 
 TaskHeader* Worker::take_from_inbox() {
@@ -162,7 +175,10 @@ TaskHeader* Worker::search() {
       counters_.steal_attempts.add();
       // Steal at most half of our own free room, so the pushes cannot fail.
       const std::size_t room = (queue_.capacity() - queue_.size()) / 2;
-      if (TaskHeader* t = sched_.worker(victim).queue().steal_into(queue_, room)) {
+      Worker& v = sched_.worker(victim);
+      TaskHeader* t = v.queue().steal_into(queue_, room);
+      if (!t) t = v.yielded_.steal_into(queue_, room);
+      if (t) {
         counters_.stolen.add(1 + queue_.size());
         return t;
       }
@@ -179,14 +195,14 @@ TaskHeader* Worker::search() {
 // Idle protocol step 2.
 void Worker::found_work_while_searching() {
   searching_ = false;
-  if (sched_.idle().end_searching() && (!queue_.empty() || sched_.injection().has_work()))
+  if (sched_.idle().end_searching() && (!queue_.empty() || !yielded_.empty() || sched_.injection().has_work()))
     sched_.idle().notify_one();
 }
 
 bool Worker::any_work_visible() const {
-  if (sched_.injection().has_work() || inbox_has_work() || !pinned_.empty() || lifo_ || !queue_.empty()) return true;
+  if (sched_.injection().has_work() || inbox_has_work() || !pinned_.empty() || lifo_) return true;
   for (std::size_t i = 0; i < sched_.worker_count(); ++i)
-    if (!sched_.worker(i).queue().empty()) return true;
+    if (!sched_.worker(i).queue().empty() || !sched_.worker(i).yielded_.empty()) return true;
   return false;
 }
 
@@ -245,8 +261,13 @@ void Worker::schedule_yield(TaskHeader* t) {
     pinned_.push_back(t);
     return;
   }
-  sched_.injection().push(producer_, t);
-  sched_.idle().notify_one();
+  if (!yielded_.push(t)) {  // full: the back of the global line instead
+    sched_.injection().push(producer_, t);
+    sched_.idle().notify_one();
+    return;
+  }
+  // As in schedule_local: our own queue, no fence needed for liveness.
+  if (sched_.idle().should_notify()) sched_.idle().notify_one();
 }
 
 void Worker::push_inbox(TaskHeader* t) {
@@ -271,7 +292,7 @@ void Worker::fill_stats(WorkerStats& out) const {
   out.overflows = counters_.overflows.get();
   out.yields = counters_.yields.get();
   out.parks = counters_.parks.get();
-  out.local_queue_depth = queue_.size();
+  out.local_queue_depth = queue_.size() + yielded_.size();
 }
 
 }  // namespace skein::detail

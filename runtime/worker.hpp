@@ -9,10 +9,11 @@
 //   - the LIFO slot (the task most recently spawned or woken here), at most
 //     3 polls in a row; after that the slot's task goes into the deque, where
 //     thieves can take it;
-//   - its deque (newest first), then its pinned tasks, then its inbox, then the
+//   - its deque (newest first), then its pinned tasks, then its inbox, then
+//     its yield queue (FIFO: a yield goes to the back of the line), then the
 //     injection queue;
-//   - searching (idle.hpp): steal half of a random victim's deque, the
-//     injection queue; then it parks.
+//   - searching (idle.hpp): steal half of a random victim's deque (or of its
+//     yield queue), the injection queue; then it parks.
 //
 // THREAD SAFETY: everything here is owner-only except `queue()` (thieves
 // steal), `push_inbox` and `parker()->unpark()` (any thread), and the stats
@@ -90,6 +91,7 @@ class Worker {
   TaskHeader* search();
   TaskHeader* take_from_injection();
   TaskHeader* take_from_inbox();
+  TaskHeader* take_yielded();
   void found_work_while_searching();
   void park();
   bool any_work_visible() const;
@@ -100,6 +102,7 @@ class Worker {
   Scheduler& sched_;
   const std::size_t index_;
   LocalQueue queue_;
+  LocalQueue yielded_;  // yielded tasks: everybody, the owner too, takes from the top (FIFO)
   std::unique_ptr<Parker> parker_;
   InjectionQueue::ProducerToken producer_;
   InjectionQueue::ConsumerToken consumer_;
