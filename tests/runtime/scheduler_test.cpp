@@ -1,6 +1,7 @@
 // Scheduling policy: yield, LIFO bound, cooperative budget, pinned tasks,
 // parking (no lost wake-ups, idle CPU), blocking pool, cancellation, shutdown.
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <sys/resource.h>
 
 #include <atomic>
@@ -342,6 +343,24 @@ TEST(Scheduler, StatsCountWork) {
   ASSERT_EQ(s.workers.size(), 2u);
   EXPECT_GE(s.total().spawned, 1000u);
   EXPECT_GE(s.total().polls, 1001u);
+}
+
+TEST(Runtime, PinnedWorkersRunOnOneCpuEach) {
+  skein::Runtime rt(skein::Options{.workers = 2, .pin_workers = true});
+  auto cpus_per_worker = rt.block_on([]() -> skein::Task<std::vector<int>> {
+    std::vector<int> counts;
+    for (int w = 0; w < 2; ++w) {
+      auto h = skein::spawn_on(w, []() -> skein::Task<int> {
+        cpu_set_t set;
+        CPU_ZERO(&set);
+        if (sched_getaffinity(0, sizeof set, &set) != 0) co_return -1;
+        co_return CPU_COUNT(&set);
+      }());
+      counts.push_back(co_await h);
+    }
+    co_return counts;
+  }());
+  EXPECT_EQ(cpus_per_worker, (std::vector<int>{1, 1}));
 }
 
 TEST(Runtime, OptionsAreValidated) {
