@@ -64,7 +64,7 @@ void BlockingPool::thread_main() {
   // Nothing touches the pool after the unlock that follows.
 }
 
-void BlockingPool::shutdown() {
+std::size_t BlockingPool::shutdown() {
   std::deque<TaskHeader*> never_started;
   {
     std::unique_lock lock(mutex_);
@@ -77,6 +77,7 @@ void BlockingPool::shutdown() {
     job->abort_result(job);
     if (TaskHeader* joiner = publish_done(job)) joiner->scheduler->schedule(joiner);
   }
+  return never_started.size();
 }
 
 std::size_t BlockingPool::thread_count() const {

@@ -28,8 +28,9 @@ class BlockingPool {
   // Throws runtime_shutdown after shutdown().
   void submit(TaskHeader* job);
   // Stops accepting jobs, completes queued jobs that never started with a
-  // runtime_shutdown error, waits for running jobs to finish.
-  void shutdown();
+  // runtime_shutdown error, waits for running jobs to finish. Returns how
+  // many never started.
+  std::size_t shutdown();
 
   std::size_t thread_count() const;
   std::size_t idle_count() const;

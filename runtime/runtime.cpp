@@ -46,7 +46,7 @@ Runtime::~Runtime() {
   if (scheduler_) scheduler_->shutdown();
 }
 
-void Runtime::shutdown() { scheduler_->shutdown(); }
+ShutdownReport Runtime::shutdown() { return scheduler_->shutdown(); }
 
 std::size_t Runtime::worker_count() const noexcept { return scheduler_->worker_count(); }
 

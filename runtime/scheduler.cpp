@@ -136,11 +136,11 @@ void Scheduler::schedule_pinned_remote(TaskHeader* t) {
   workers_[static_cast<std::size_t>(t->pinned_worker)]->push_inbox(t);
 }
 
-void Scheduler::shutdown() {
+ShutdownReport Scheduler::shutdown() {
   if (tls_context.scheduler == this)
     throw std::logic_error("skein::Runtime::shutdown called from one of its own workers (it would join itself)");
   std::lock_guard guard(shutdown_mutex_);
-  if (shut_down_) return;
+  if (shut_down_) return {};
   shut_down_ = true;
   stats_server_.reset();
   {
@@ -153,8 +153,10 @@ void Scheduler::shutdown() {
   for (auto& w : workers_) w->parker()->unpark();
   for (auto& t : threads_) t.join();
   threads_.clear();
-  blocking_.shutdown();
-  destroy_unfinished_tasks();
+  ShutdownReport report;
+  report.unstarted_blocking_jobs = blocking_.shutdown();
+  report.unfinished_tasks = destroy_unfinished_tasks();
+  return report;
 }
 
 // Single-threaded from here: every worker is joined. Every spawned task that
@@ -163,7 +165,7 @@ void Scheduler::shutdown() {
 // recursion), its result becomes a runtime_shutdown error, and it is
 // published as done (which frees it if its handle is gone, and wakes a
 // thread blocked in JoinHandle::wait).
-void Scheduler::destroy_unfinished_tasks() {
+std::size_t Scheduler::destroy_unfinished_tasks() {
   std::vector<TaskHeader*> unfinished;
   auto collect = [&](TaskHeader* t) { unfinished.push_back(t); };
   for (auto& w : workers_) w->registry().for_each_live(collect);
@@ -179,6 +181,7 @@ void Scheduler::destroy_unfinished_tasks() {
     t->abort_result(t);
     publish_done(t);  // a joiner, if any, was destroyed above: nothing to resume
   }
+  return unfinished.size();
 }
 
 RuntimeStats Scheduler::stats() const {

@@ -40,7 +40,7 @@ class Scheduler {
   void schedule(TaskHeader* t);
   void schedule_yield(TaskHeader* t);
 
-  void shutdown();
+  ShutdownReport shutdown();
   RuntimeStats stats() const;
   // The abstract socket skeinctl reads ("skein-<pid>"), or "" when off.
   std::string stats_socket_name() const { return stats_server_ ? stats_server_->name() : std::string(); }
@@ -48,7 +48,7 @@ class Scheduler {
  private:
   void schedule_pinned_remote(TaskHeader* t);
   void start_workers();
-  void destroy_unfinished_tasks();
+  std::size_t destroy_unfinished_tasks();
 
   Options options_;
   std::vector<std::unique_ptr<Worker>> workers_;

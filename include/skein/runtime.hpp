@@ -45,6 +45,14 @@ struct Options {
   bool stats_socket = false;
 };
 
+// What a shutdown could not finish. Every unfinished task was destroyed (its
+// destructors ran, its handle throws runtime_shutdown); nothing was lost
+// silently.
+struct ShutdownReport {
+  std::size_t unfinished_tasks = 0;         // spawned tasks that had not finished
+  std::size_t unstarted_blocking_jobs = 0;  // spawn_blocking jobs that never ran
+};
+
 // The number of CPUs this process may use: its affinity mask, further limited
 // by a cgroup v2 cpu.max quota when one is set. At least 1.
 std::size_t available_cpus() noexcept;
@@ -82,8 +90,9 @@ class Runtime {
   // Stops accepting work, lets running tasks reach their next suspension
   // point, destroys the frames of unfinished tasks (their destructors run;
   // their handles then throw runtime_shutdown), waits for running blocking
-  // jobs and joins every thread. Idempotent; the destructor calls it.
-  void shutdown();
+  // jobs and joins every thread. Idempotent (a second call reports nothing);
+  // the destructor calls it.
+  ShutdownReport shutdown();
 
   std::size_t worker_count() const noexcept;
   RuntimeStats stats() const;

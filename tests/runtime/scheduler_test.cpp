@@ -317,8 +317,12 @@ TEST(Scheduler, ShutdownDestroysPendingTasksAndReports) {
       }(Probe(&destroyed), ran)));
     // Detached tasks that never finish must not leak either.
     rt.spawn([](Probe p) -> skein::Task<void> { co_await Never{}; }(Probe(&destroyed))).detach();
-    rt.shutdown();
+    const skein::ShutdownReport report = rt.shutdown();
     EXPECT_THROW(rt.spawn([]() -> skein::Task<void> { co_return; }()), skein::runtime_shutdown);
+    // The 10 suspended and the detached one at least; queued ones that had
+    // not run yet too.
+    EXPECT_EQ(report.unfinished_tasks, 11u + (100u - static_cast<unsigned>(ran.load())));
+    EXPECT_EQ(rt.shutdown().unfinished_tasks, 0u);  // idempotent
   }
   EXPECT_EQ(destroyed.load(), 111);
   for (auto& h : suspended) EXPECT_THROW(h.wait(), skein::runtime_shutdown);
