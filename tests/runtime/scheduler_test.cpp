@@ -277,6 +277,28 @@ TEST(Scheduler, SpawnBlockingGrowsAndPropagatesExceptions) {
   EXPECT_GE(peak.load(), 2);  // jobs ran on more than one pool thread at once
 }
 
+TEST(Scheduler, ShutdownWaitsForRunningBlockingJobsAndReportsQueuedOnes) {
+  std::atomic<bool> release{false};
+  skein::Runtime rt(skein::Options{.workers = 1, .max_blocking_threads = 1});
+  auto running = skein::spawn_blocking(rt, [&release] {
+    while (!release.load()) std::this_thread::sleep_for(1ms);
+    return 1;
+  });
+  while (rt.stats().blocking_threads == 0) std::this_thread::sleep_for(1ms);
+  std::vector<skein::JoinHandle<int>> queued;
+  for (int i = 0; i < 3; ++i) queued.push_back(skein::spawn_blocking(rt, [] { return 2; }));
+  std::thread releaser([&release] {
+    std::this_thread::sleep_for(50ms);
+    release.store(true);
+  });
+  const skein::ShutdownReport report = rt.shutdown();  // returns once the running job is done
+  releaser.join();
+  EXPECT_EQ(report.unstarted_blocking_jobs, 3u);
+  EXPECT_EQ(running.wait(), 1);
+  for (auto& h : queued) EXPECT_THROW(h.wait(), skein::runtime_shutdown);
+  EXPECT_THROW(skein::spawn_blocking(rt, [] { return 3; }), skein::runtime_shutdown);
+}
+
 TEST(Scheduler, CancelledTaskSeesOperationCanceled) {
   skein::Runtime rt(skein::Options{.workers = 2});
   std::atomic<int> destroyed{0};
