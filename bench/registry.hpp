@@ -52,6 +52,9 @@ namespace detail {
 bool add_workload(Workload (*describe)());
 }
 
+// Workload::tasks for workloads whose size is the number of work items.
+inline double per_unit(long size) { return static_cast<double>(size); }
+
 // The registered workloads, in registration order.
 const std::vector<Workload>& workloads();
 

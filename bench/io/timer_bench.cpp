@@ -40,6 +40,6 @@ SKEIN_BENCH_WORKLOAD(sleep_many) {
   return {.name = "sleep_many",
           .sizes = {100'000},
           .quick_sizes = {10'000},
-          .tasks = [](long n) { return static_cast<double>(n); },
+          .tasks = skein_bench::per_unit,
           .impls = {{"skein", sleep_many_skein}}};
 }

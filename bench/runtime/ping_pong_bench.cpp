@@ -4,7 +4,7 @@
 // other. In `ping_pong` the scheduler places them (a woken task is queued on
 // the waker's worker, so they tend to share one); in `ping_pong_pinned` they
 // are pinned to different workers and every message is a cross-worker
-// wake-up.
+// wake-up; `channel_rendezvous` is `ping_pong` over channels of capacity 0.
 //
 // There is no TBB equivalent (TBB tasks cannot wait for each other), so the
 // comparator is what one writes without a runtime: two OS threads handing the
@@ -46,20 +46,22 @@ skein::Task<std::int64_t> ping(skein::Channel<std::int64_t>& out, skein::Channel
   co_return value;
 }
 
-// Free: ping is the root task, pong is spawned and may run anywhere (the
-// scheduler decides whether they share a worker).
-skein::Task<std::int64_t> ping_pong(std::int64_t rounds) {
-  skein::Channel<std::int64_t> to_pong(1), to_ping(1);
-  auto partner = skein::spawn(pong(to_pong, to_ping));
-  const std::int64_t value = co_await ping(to_pong, to_ping, rounds);
-  co_await partner;  // the channels live in this frame: wait for pong to finish with them
-  co_return value;
-}
+// Where the two sides run.
+enum class Placement {
+  free,   // ping is the root task, pong is spawned: the scheduler decides
+  apart,  // ping pinned to worker 0, pong to the last worker (spawn_on)
+};
 
-// Pinned apart: ping on worker 0, pong on the last worker, so with two or
-// more workers every message is a cross-worker wake-up.
-skein::Task<std::int64_t> ping_pong_pinned(std::int64_t rounds, int workers) {
-  skein::Channel<std::int64_t> to_pong(1), to_ping(1);
+// `rounds` round trips through two channels of capacity `capacity` (0:
+// rendezvous). Returns the counter, which pong raised once per round.
+skein::Task<std::int64_t> ping_pong(std::int64_t rounds, std::size_t capacity, Placement where, int workers) {
+  skein::Channel<std::int64_t> to_pong(capacity), to_ping(capacity);
+  if (where == Placement::free) {
+    auto partner = skein::spawn(pong(to_pong, to_ping));
+    const std::int64_t value = co_await ping(to_pong, to_ping, rounds);
+    co_await partner;  // the channels live in this frame: wait for pong to finish with them
+    co_return value;
+  }
   auto partner = skein::spawn_on(static_cast<std::size_t>(workers - 1), pong(to_pong, to_ping));
   auto pinger = skein::spawn_on(0, ping(to_pong, to_ping, rounds));
   const std::int64_t value = co_await pinger;
@@ -119,39 +121,28 @@ class ThreadPingPong {
   std::thread partner_;
 };
 
-double ping_pong_tasks(long rounds) { return static_cast<double>(rounds); }
-
+template <std::size_t Capacity, Placement Where>
 void ping_pong_skein(benchmark::State& state, const skein_bench::Params& p) {
   const std::int64_t rounds = p.size;
-  // Each round adds 1 in pong; the final value is the number of rounds.
-  skein_bench::run_skein(state, p, [rounds] { return ping_pong(rounds); },
-                         skein_bench::expect(rounds, "ping_pong final counter"));
-}
-
-void ping_pong_pinned_skein(benchmark::State& state, const skein_bench::Params& p) {
-  const std::int64_t rounds = p.size;
   const int workers = p.workers;
-  skein_bench::run_skein(state, p, [rounds, workers] { return ping_pong_pinned(rounds, workers); },
+  skein_bench::run_skein(state, p, [rounds, workers] { return ping_pong(rounds, Capacity, Where, workers); },
                          skein_bench::expect(rounds, "ping_pong final counter"));
 }
 
-void run_threads(benchmark::State& state, const skein_bench::Params& p, bool apart) {
+template <Placement Where>
+void ping_pong_threads(benchmark::State& state, const skein_bench::Params& p) {
+  const bool apart = Where == Placement::apart;
   const std::int64_t rounds = p.size;
   skein_bench::AffinityRestore restore;  // the benchmark thread is pinned for this run only
   if (apart) pin_to_cpu(0);
   else pin_to_first_cpus(p.workers);
-  {
-    ThreadPingPong pp(p.workers, apart);
-    skein_bench::BusyCores busy;
-    for (auto _ : state) {
-      if (!skein_bench::expect_eq(state, pp.run(rounds), 2 * rounds, "ping_pong counter")) break;
-    }
-    busy.report(state);
+  ThreadPingPong pp(p.workers, apart);
+  skein_bench::BusyCores busy;
+  for (auto _ : state) {
+    if (!skein_bench::expect_eq(state, pp.run(rounds), 2 * rounds, "ping_pong counter")) break;
   }
+  busy.report(state);
 }
-
-void ping_pong_threads(benchmark::State& state, const skein_bench::Params& p) { run_threads(state, p, false); }
-void ping_pong_pinned_threads(benchmark::State& state, const skein_bench::Params& p) { run_threads(state, p, true); }
 
 }  // namespace
 
@@ -159,8 +150,8 @@ SKEIN_BENCH_WORKLOAD(ping_pong) {
   return {.name = "ping_pong",
           .sizes = {20'000},
           .quick_sizes = {5'000},
-          .tasks = ping_pong_tasks,
-          .impls = {{"skein", ping_pong_skein}, {"threads", ping_pong_threads}}};
+          .tasks = skein_bench::per_unit,
+          .impls = {{"skein", ping_pong_skein<1, Placement::free>}, {"threads", ping_pong_threads<Placement::free>}}};
 }
 
 // The same with the two sides pinned to different workers / CPUs (the same
@@ -170,6 +161,17 @@ SKEIN_BENCH_WORKLOAD(ping_pong_pinned) {
   return {.name = "ping_pong_pinned",
           .sizes = {20'000},
           .quick_sizes = {5'000},
-          .tasks = ping_pong_tasks,
-          .impls = {{"skein", ping_pong_pinned_skein}, {"threads", ping_pong_pinned_threads}}};
+          .tasks = skein_bench::per_unit,
+          .impls = {{"skein", ping_pong_skein<1, Placement::apart>}, {"threads", ping_pong_threads<Placement::apart>}}};
+}
+
+// ping_pong through rendezvous channels (capacity 0: every send waits for
+// its receiver). The baseline is the same mutex/condvar hand-off: the
+// standard library has no rendezvous queue.
+SKEIN_BENCH_WORKLOAD(channel_rendezvous) {
+  return {.name = "channel_rendezvous",
+          .sizes = {20'000},
+          .quick_sizes = {5'000},
+          .tasks = skein_bench::per_unit,
+          .impls = {{"skein", ping_pong_skein<0, Placement::free>}, {"threads", ping_pong_threads<Placement::free>}}};
 }

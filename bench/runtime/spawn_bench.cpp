@@ -35,8 +35,6 @@ std::int64_t spawn_many_tbb(std::int64_t n) {
   return sum;
 }
 
-double spawn_many_tasks(long n) { return static_cast<double>(n); }
-
 void spawn_many_skein(benchmark::State& state, const skein_bench::Params& p) {
   const std::int64_t n = p.size;
   skein_bench::run_skein(state, p, [n] { return spawn_many(n); }, skein_bench::expect(n * (n - 1) / 2, "sum of task ids"));
@@ -53,6 +51,6 @@ SKEIN_BENCH_WORKLOAD(spawn_many) {
   return {.name = "spawn_many",
           .sizes = {100'000},
           .quick_sizes = {10'000},
-          .tasks = spawn_many_tasks,
+          .tasks = skein_bench::per_unit,
           .impls = {{"skein", spawn_many_skein}, {"tbb", spawn_many_tbb_bench}}};
 }

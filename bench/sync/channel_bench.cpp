@@ -9,10 +9,8 @@
 // channel_mpmc        4 producers and 4 consumers share one channel of
 //                     capacity 1024, `size` items in all: contention on the
 //                     channel's lock and on the wake-ups.
-// channel_rendezvous  two tasks pass a counter back and forth through two
-//                     channels of capacity 0 (every send waits for its
-//                     receiver), `size` round trips. The baseline has no
-//                     rendezvous: it uses capacity-1 queues.
+// (channel_rendezvous, ping_pong over channels of capacity 0, lives with
+// ping_pong in bench/runtime/ping_pong_bench.cpp.)
 #include <thread>
 #include <vector>
 
@@ -32,7 +30,6 @@ constexpr int kProducers = 4;
 constexpr int kConsumers = 4;
 
 std::int64_t sum_below(std::int64_t n) { return n * (n - 1) / 2; }
-double items(long n) { return static_cast<double>(n); }
 
 // ---- skein ----
 
@@ -63,28 +60,6 @@ skein::Task<std::int64_t> channel_run(std::int64_t n, int producers, int consume
   co_return sum;
 }
 
-skein::Task<std::int64_t> bounce(skein::Channel<std::int64_t>& in, skein::Channel<std::int64_t>& out) {
-  std::int64_t last = 0;
-  while (auto v = co_await in.recv()) {
-    last = *v;
-    co_await out.send(last + 1);
-  }
-  co_return last;
-}
-
-skein::Task<std::int64_t> rendezvous(std::int64_t rounds) {
-  skein::Channel<std::int64_t> there(0), back(0);
-  auto partner = skein::spawn(bounce(there, back));
-  std::int64_t value = 0;
-  for (std::int64_t i = 0; i < rounds; ++i) {
-    co_await there.send(value);
-    value = *co_await back.recv();
-  }
-  there.close();
-  co_await partner;
-  co_return value;
-}
-
 // ---- threads ----
 
 std::int64_t queue_run(std::int64_t n, int producers, int consumers) {
@@ -110,22 +85,6 @@ std::int64_t queue_run(std::int64_t n, int producers, int consumers) {
   return sum;
 }
 
-std::int64_t queue_rendezvous(std::int64_t rounds) {
-  BlockingQueue<std::int64_t> there(1), back(1);
-  std::thread partner([&] {
-    std::int64_t v = 0;
-    while (there.pop(v)) back.push(v + 1);
-  });
-  std::int64_t value = 0;
-  for (std::int64_t i = 0; i < rounds; ++i) {
-    there.push(value);
-    back.pop(value);
-  }
-  there.close();
-  partner.join();
-  return value;
-}
-
 // ---- registration ----
 
 template <int Producers, int Consumers>
@@ -142,25 +101,13 @@ void threads_channel(benchmark::State& state, const skein_bench::Params& p) {
                            skein_bench::expect(sum_below(n), "sum received"));
 }
 
-void skein_rendezvous(benchmark::State& state, const skein_bench::Params& p) {
-  const std::int64_t rounds = p.size;
-  skein_bench::run_skein(state, p, [rounds] { return rendezvous(rounds); },
-                         skein_bench::expect(rounds, "final counter"));
-}
-
-void threads_rendezvous(benchmark::State& state, const skein_bench::Params& p) {
-  const std::int64_t rounds = p.size;
-  skein_bench::run_threads(state, p, [rounds] { return queue_rendezvous(rounds); },
-                           skein_bench::expect(rounds, "final counter"));
-}
-
 }  // namespace
 
 SKEIN_BENCH_WORKLOAD(channel_spsc) {
   return {.name = "channel_spsc",
           .sizes = {2'000'000},
           .quick_sizes = {200'000},
-          .tasks = items,
+          .tasks = skein_bench::per_unit,
           .impls = {{"skein", skein_channel<1, 1>}, {"threads", threads_channel<1, 1>}}};
 }
 
@@ -168,15 +115,7 @@ SKEIN_BENCH_WORKLOAD(channel_mpmc) {
   return {.name = "channel_mpmc",
           .sizes = {1'000'000},
           .quick_sizes = {100'000},
-          .tasks = items,
+          .tasks = skein_bench::per_unit,
           .impls = {{"skein", skein_channel<kProducers, kConsumers>},
                     {"threads", threads_channel<kProducers, kConsumers>}}};
-}
-
-SKEIN_BENCH_WORKLOAD(channel_rendezvous) {
-  return {.name = "channel_rendezvous",
-          .sizes = {20'000},
-          .quick_sizes = {5'000},
-          .tasks = items,
-          .impls = {{"skein", skein_rendezvous}, {"threads", threads_rendezvous}}};
 }

@@ -54,6 +54,6 @@ SKEIN_BENCH_WORKLOAD(wait_group) {
   return {.name = "wait_group",
           .sizes = {100'000},
           .quick_sizes = {10'000},
-          .tasks = [](long n) { return static_cast<double>(n); },
+          .tasks = skein_bench::per_unit,
           .impls = {{"skein", wait_group_skein}, {"tbb", wait_group_tbb}}};
 }
