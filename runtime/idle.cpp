@@ -9,7 +9,7 @@ Idle::Idle(std::size_t workers, std::function<void(std::size_t)> unpark)
     : workers_(static_cast<std::uint32_t>(workers)),
       unpark_(std::move(unpark)),
       state_(static_cast<std::uint32_t>(workers) * kUnparkedOne),
-      is_sleeping_(workers, false) {
+      is_sleeping_(std::make_unique<std::atomic<bool>[]>(workers)) {
   sleepers_.reserve(workers);
 }
 
@@ -36,14 +36,19 @@ bool Idle::begin_parking(std::size_t worker, bool was_searching) {
   const std::uint32_t dec = kUnparkedOne + (was_searching ? kSearchingOne : 0);
   const std::uint32_t prev = state_.fetch_sub(dec, std::memory_order_seq_cst);
   sleepers_.push_back(worker);
-  is_sleeping_[worker] = true;
+  is_sleeping_[worker].store(true, std::memory_order_release);
   return was_searching && searching(prev) == 1;
 }
 
 bool Idle::cancel_parking(std::size_t worker) {
+  // Fast path, the usual case after a wake-up: a notifier took us out (it
+  // cleared the flag under the mutex before unparking us; acquire pairs with
+  // that store). No lock, so a worker just woken does not queue behind the
+  // mutex its waker may be holding to park itself.
+  if (!is_sleeping_[worker].load(std::memory_order_acquire)) return false;
   std::lock_guard lock(mutex_);
-  if (!is_sleeping_[worker]) return false;  // a notifier took us out and unparks us
-  is_sleeping_[worker] = false;
+  if (!is_sleeping_[worker].load(std::memory_order_relaxed)) return false;  // a notifier took us out and unparks us
+  is_sleeping_[worker].store(false, std::memory_order_release);
   sleepers_.erase(std::find(sleepers_.begin(), sleepers_.end(), worker));
   state_.fetch_add(kUnparkedOne + kSearchingOne, std::memory_order_seq_cst);
   return true;
@@ -60,7 +65,7 @@ void Idle::notify_one() {
     if (searching(s) != 0 || sleepers_.empty()) return;
     worker = sleepers_.back();
     sleepers_.pop_back();
-    is_sleeping_[worker] = false;
+    is_sleeping_[worker].store(false, std::memory_order_release);
     // The woken worker starts as a searcher.
     state_.fetch_add(kUnparkedOne + kSearchingOne, std::memory_order_seq_cst);
   }
@@ -71,8 +76,8 @@ void Idle::notify_one() {
 void Idle::unpark_worker(std::size_t worker) {
   {
     std::lock_guard lock(mutex_);
-    if (!is_sleeping_[worker]) return;  // awake: it checks its inbox before parking (step 3)
-    is_sleeping_[worker] = false;
+    if (!is_sleeping_[worker].load(std::memory_order_relaxed)) return;  // awake: it checks its inbox before parking (step 3)
+    is_sleeping_[worker].store(false, std::memory_order_release);
     sleepers_.erase(std::find(sleepers_.begin(), sleepers_.end(), worker));
     state_.fetch_add(kUnparkedOne + kSearchingOne, std::memory_order_seq_cst);
   }
@@ -84,7 +89,7 @@ void Idle::unpark_all() {
   {
     std::lock_guard lock(mutex_);
     for (std::size_t w : sleepers_) {
-      is_sleeping_[w] = false;
+      is_sleeping_[w].store(false, std::memory_order_release);
       state_.fetch_add(kUnparkedOne + kSearchingOne, std::memory_order_seq_cst);
     }
     woken.swap(sleepers_);

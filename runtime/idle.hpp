@@ -39,6 +39,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -86,7 +87,9 @@ class Idle {
   alignas(64) std::atomic<std::uint32_t> state_;
   alignas(64) std::mutex mutex_;
   std::vector<std::size_t> sleepers_;  // guarded by mutex_
-  std::vector<bool> is_sleeping_;      // guarded by mutex_
+  // Written under mutex_; read without it by cancel_parking's fast path: a
+  // worker that sees false was taken out by a notifier (no lock needed).
+  std::unique_ptr<std::atomic<bool>[]> is_sleeping_;
 };
 
 }  // namespace skein::detail
