@@ -24,6 +24,7 @@ class Point:
     time_ms: float = float("nan")  # median wall time per iteration
     items_per_second: float = float("nan")
     cores: float = float("nan")  # process CPU time / wall time (the `cores` counter)
+    server_us_per_msg: float = float("nan")  # echo: CPU of the server's threads per message
     repetitions: int = 0
     order: tuple = (0, 0)  # (family_index, per_family_instance_index): registration order
     error: str = ""
@@ -76,7 +77,8 @@ def load(path):
             if b.get("aggregate_name") == "median":
                 medians[key] = b
             continue
-        p.samples.append((to_ms(b["real_time"], b.get("time_unit", "ns")), b.get("items_per_second"), b.get("cores")))
+        p.samples.append((to_ms(b["real_time"], b.get("time_unit", "ns")), b.get("items_per_second"), b.get("cores"),
+                          b.get("server_us_per_msg")))
     for key, p in points.items():
         p.repetitions = len(p.samples)
         if key in medians:
@@ -84,6 +86,7 @@ def load(path):
             p.time_ms = to_ms(m["real_time"], m.get("time_unit", "ns"))
             p.items_per_second = m.get("items_per_second", float("nan"))
             p.cores = m.get("cores", float("nan"))
+            p.server_us_per_msg = m.get("server_us_per_msg", float("nan"))
         elif p.samples:
             p.time_ms = statistics.median(s[0] for s in p.samples)
             rates = [s[1] for s in p.samples if s[1] is not None]
@@ -92,6 +95,9 @@ def load(path):
             cores = [s[2] for s in p.samples if s[2] is not None]
             if cores:
                 p.cores = statistics.median(cores)
+            server = [s[3] for s in p.samples if s[3] is not None]
+            if server:
+                p.server_us_per_msg = statistics.median(server)
     # With random interleaving the file lists benchmarks as they finished;
     # report them in the order skein_bench registered them.
     return doc.get("context", {}), sorted(points.values(), key=lambda p: p.order)

@@ -17,6 +17,9 @@ RATIO_TARGETS = {("fib", 30): 0.6, ("skynet", 1_000_000): 0.9, ("nqueens", 12): 
 SCALING_TARGETS = {("fib", 35): 1.8}
 # Targets of issue 5, as skein items (or round trips) per second at 2 workers.
 RATE_TARGETS = {("channel_spsc", 2_000_000): 30e6, ("channel_rendezvous", 20_000): 1e6}
+# Targets of issue 4 (echo, 64 connections, 64-byte messages, 2 workers): messages
+# per second, and the server's CPU per message below the epoll baseline's.
+ECHO_RATE_TARGET = 100e3
 
 
 def fmt_time(ms):
@@ -91,6 +94,15 @@ def main(argv):
                 misses += not ok
                 line += (f"   skein {s.items_per_second / 1e6:.1f} M/s,"
                          f" target ≥ {rate_target / 1e6:g} M/s {'ok' if ok else 'MISS'}")
+            if workload == "echo" and s and not s.error:
+                line += f"   {s.items_per_second / 1e3:.0f}k msgs/s, server {s.server_us_per_msg:.2f} µs/msg"
+                if c and not c.error:
+                    line += f" ({comp} {c.server_us_per_msg:.2f})"
+                if w == 2:
+                    ok = s.items_per_second >= ECHO_RATE_TARGET and (
+                        not c or c.error or s.server_us_per_msg < c.server_us_per_msg)
+                    misses += not ok
+                    line += f"   target ≥ 100k msgs/s, less CPU/msg than {comp}: {'ok' if ok else 'MISS'}"
             print(line)
 
     if len(workers) > 1:

@@ -1,0 +1,254 @@
+// echo: loopback TCP echo, 64 connections, each sending a `size`-byte message
+// and waiting for the whole echo before the next (closed loop); one
+// iteration is kMessagesPerConnection messages on every connection.
+//
+// The server under test runs in this process with `workers` threads:
+//   skein  a Runtime, one task per connection (the echo_server example)
+//   epoll  the baseline: a plain thread-per-core epoll server, one epoll
+//          instance per thread, all watching one listening socket
+//          (EPOLLEXCLUSIVE), read/write on non-blocking sockets
+// The load generator is the same for both: a separate 1-worker skein Runtime
+// on the same two cores. It competes with the server for CPU, so messages per
+// second saturate near the same figure for any good server; what separates
+// servers is the CPU the server's own threads spend per message, reported as
+// the counter server_us_per_msg (from /proc/self/task/*/schedstat of the
+// threads named srv-*).
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <dirent.h>
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+#include "registry.hpp"
+#include "runners.hpp"
+#include "skein/runtime.hpp"
+#include "skein/spawn.hpp"
+#include "skein/tcp.hpp"
+
+namespace {
+
+constexpr int kConnections = 64;
+constexpr int kMessagesPerConnection = 200;
+
+// CPU time (ns) of this process's threads whose name starts with "srv-".
+std::uint64_t server_cpu_ns() {
+  std::uint64_t total = 0;
+  DIR* d = opendir("/proc/self/task");
+  if (!d) return 0;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    const std::string dir = std::string("/proc/self/task/") + e->d_name;
+    std::ifstream comm(dir + "/comm");
+    std::string name;
+    std::getline(comm, name);
+    if (name.rfind("srv-", 0) != 0) continue;
+    std::ifstream sched(dir + "/schedstat");
+    std::uint64_t on_cpu_ns = 0;
+    sched >> on_cpu_ns;
+    total += on_cpu_ns;
+  }
+  closedir(d);
+  return total;
+}
+
+// ---- the skein server ----
+
+skein::Task<void> echo_connection(skein::TcpStream s) {
+  std::vector<std::byte> buf(16 * 1024);
+  try {
+    while (std::size_t n = co_await s.read(buf)) co_await s.write_all(std::span(buf).first(n));
+  } catch (const std::exception&) {
+    // The client went away.
+  }
+}
+
+skein::Task<void> accept_loop(skein::TcpListener& listener) {
+  for (;;) {
+    skein::TcpStream s = co_await listener.accept();
+    s.set_nodelay(true);
+    skein::spawn(echo_connection(std::move(s))).detach();
+  }
+}
+
+class SkeinServer {
+ public:
+  explicit SkeinServer(int workers)
+      : rt_(skein::Options{.workers = static_cast<std::size_t>(workers), .thread_name_prefix = "srv-w"}),
+        listener_(skein::TcpListener::bind("127.0.0.1", 0)) {
+    loop_ = rt_.spawn(accept_loop(listener_));
+  }
+  ~SkeinServer() { rt_.shutdown(); }  // destroys the accept loop and the connections
+  std::uint16_t port() const { return listener_.local_port(); }
+
+ private:
+  skein::Runtime rt_;
+  skein::TcpListener listener_;
+  skein::JoinHandle<void> loop_;
+};
+
+// ---- the epoll baseline ----
+
+class EpollServer {
+ public:
+  explicit EpollServer(int threads) {
+    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    const int one = 1;
+    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(listen_fd_, 1024) != 0)
+      throw std::system_error(errno, std::generic_category(), "epoll baseline: bind/listen");
+    socklen_t len = sizeof a;
+    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    stop_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    for (int i = 0; i < threads; ++i) threads_.emplace_back([this, i] { run(i); });
+  }
+  ~EpollServer() {
+    const std::uint64_t v = 1;
+    [[maybe_unused]] ssize_t r = ::write(stop_fd_, &v, sizeof v);
+    for (auto& t : threads_) t.join();
+    ::close(stop_fd_);
+    ::close(listen_fd_);
+  }
+  std::uint16_t port() const { return port_; }
+
+ private:
+  void run(int index) {
+    pthread_setname_np(pthread_self(), ("srv-e" + std::to_string(index)).c_str());
+    const int ep = ::epoll_create1(EPOLL_CLOEXEC);
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+    ev.data.fd = listen_fd_;
+    ::epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd_, &ev);
+    ev.events = EPOLLIN;
+    ev.data.fd = stop_fd_;
+    ::epoll_ctl(ep, EPOLL_CTL_ADD, stop_fd_, &ev);
+    std::vector<int> conns;
+    char buf[16 * 1024];
+    epoll_event events[64];
+    for (bool running = true; running;) {
+      const int n = ::epoll_wait(ep, events, 64, -1);
+      for (int i = 0; i < n; ++i) {
+        const int fd = events[i].data.fd;
+        if (fd == stop_fd_) {
+          running = false;
+        } else if (fd == listen_fd_) {
+          for (int c; (c = ::accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0;) {
+            const int one = 1;
+            ::setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            epoll_event cev{};
+            cev.events = EPOLLIN;
+            cev.data.fd = c;
+            ::epoll_ctl(ep, EPOLL_CTL_ADD, c, &cev);
+            conns.push_back(c);
+          }
+        } else {
+          const ssize_t r = ::read(fd, buf, sizeof buf);
+          if (r <= 0) {
+            if (r < 0 && errno == EAGAIN) continue;
+            ::epoll_ctl(ep, EPOLL_CTL_DEL, fd, nullptr);
+            continue;
+          }
+          for (ssize_t off = 0; off < r;) {  // small messages: the socket buffer has room
+            const ssize_t w = ::send(fd, buf + off, static_cast<std::size_t>(r - off), MSG_NOSIGNAL);
+            if (w < 0 && errno == EAGAIN) continue;
+            if (w <= 0) break;
+            off += w;
+          }
+        }
+      }
+    }
+    for (int c : conns) ::close(c);
+    ::close(ep);
+  }
+
+  int listen_fd_ = -1;
+  int stop_fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::vector<std::thread> threads_;
+};
+
+// ---- the load generator (the same for both servers) ----
+
+skein::Task<std::int64_t> connect_all(std::uint16_t port, std::vector<skein::TcpStream>& out) {
+  for (int i = 0; i < kConnections; ++i) {
+    skein::TcpStream s = co_await skein::TcpStream::connect("127.0.0.1", port);
+    s.set_nodelay(true);
+    out.push_back(std::move(s));
+  }
+  co_return static_cast<std::int64_t>(out.size());
+}
+
+// Returns the number of messages whose echo came back intact.
+skein::Task<std::int64_t> one_connection(skein::TcpStream& s, std::size_t size, int id) {
+  std::vector<std::byte> out(size), in(size);
+  std::int64_t ok = 0;
+  for (int m = 0; m < kMessagesPerConnection; ++m) {
+    for (std::size_t i = 0; i < size; ++i) out[i] = static_cast<std::byte>(id * 31 + m * 7 + i);
+    co_await s.write_all(out);
+    co_await s.read_exact(in);
+    ok += in == out;
+  }
+  co_return ok;
+}
+
+skein::Task<std::int64_t> load(std::vector<skein::TcpStream>& conns, std::size_t size) {
+  std::vector<skein::JoinHandle<std::int64_t>> hs;
+  for (int i = 0; i < kConnections; ++i) hs.push_back(skein::spawn(one_connection(conns[i], size, i)));
+  std::int64_t ok = 0;
+  for (auto& h : hs) ok += co_await h;
+  co_return ok;
+}
+
+template <class Server>
+void run_echo(benchmark::State& state, const skein_bench::Params& p) {
+  try {
+    Server server(p.workers);
+    skein::Runtime client(skein::Options{.workers = 1, .thread_name_prefix = "cli-w"});
+    std::vector<skein::TcpStream> conns;
+    client.block_on(connect_all(server.port(), conns));
+    const std::size_t size = static_cast<std::size_t>(p.size);
+    const std::int64_t per_iteration = std::int64_t{kConnections} * kMessagesPerConnection;
+    skein_bench::BusyCores busy;
+    const std::uint64_t cpu0 = server_cpu_ns();
+    std::int64_t iterations = 0;
+    for (auto _ : state) {
+      if (!skein_bench::expect_eq(state, client.block_on(load(conns, size)), per_iteration, "intact echoes")) return;
+      ++iterations;
+    }
+    const double server_ns = static_cast<double>(server_cpu_ns() - cpu0);
+    busy.report(state);
+    if (iterations > 0)
+      state.counters["server_us_per_msg"] = server_ns / 1e3 / static_cast<double>(iterations * per_iteration);
+    conns.clear();
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+  }
+}
+
+double echo_messages(long) { return static_cast<double>(kConnections) * kMessagesPerConnection; }
+
+}  // namespace
+
+SKEIN_BENCH_WORKLOAD(echo) {
+  return {.name = "echo",
+          .sizes = {64},
+          .quick_sizes = {64},
+          .tasks = echo_messages,
+          .impls = {{"skein", run_echo<SkeinServer>}, {"epoll", run_echo<EpollServer>}}};
+}
