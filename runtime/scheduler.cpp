@@ -151,6 +151,9 @@ ShutdownReport Scheduler::shutdown() {
   // for anyone between its stop check and its park.
   idle_.unpark_all();
   for (auto& w : workers_) w->parker()->unpark();
+  // The workers exit before any frame is destroyed: a thread's exit makes the
+  // kernel cancel the io_uring requests it issued, so frames suspended in I/O
+  // can then be destroyed without touching a ring (io/ relies on this order).
   for (auto& t : threads_) t.join();
   threads_.clear();
   ShutdownReport report;
