@@ -9,11 +9,9 @@
 // also what a thread may keep after a burst: 8 MiB per size class it used,
 // released when the thread exits. Larger blocks go straight to operator new.
 //
-// THREAD SAFETY: the lists are thread_local. A block remembers the thread
-// cache it was allocated from (a 16-byte header); a block freed on another
-// thread (a stolen task finishing elsewhere) is not cached there but goes back
-// to operator delete, which returns it to the allocator arena it came from.
-// Nothing is shared, nothing is atomic.
+// THREAD SAFETY: the lists are thread_local; a block may be freed on another
+// thread than the one that allocated it (a stolen task finishes elsewhere) and
+// then simply joins that thread's list. Nothing is shared, nothing is atomic.
 //
 // Under AddressSanitizer recycling is off, so ASan still sees use-after-free and
 // LeakSanitizer still sees every leaked frame.
@@ -59,32 +57,17 @@ constinit inline thread_local FrameCache tls_frame_cache{};
 
 void register_frame_cache_cleanup() noexcept;
 
-// Every cached block starts with a 16-byte header naming the thread cache it
-// came from. A block freed on another thread (a stolen task's frame) goes
-// back to operator delete, which returns it to the allocator it came from,
-// instead of onto this thread's list: reusing it here at once would pull its
-// cache lines across cores on every such allocation.
-struct BlockHeader {
-  FrameCache* owner;
-  std::size_t pad;
-};
-inline constexpr std::size_t kHeader = sizeof(BlockHeader);
-
 inline void* frame_alloc(std::size_t n) {
 #ifndef SKEIN_NO_FRAME_RECYCLING
-  const std::size_t cls = (n + kHeader - 1) / kFrameGranule;
+  const std::size_t cls = (n - 1) / kFrameGranule;
   if (cls < kFrameClasses) {
     FrameCache& c = tls_frame_cache;
-    FreeBlock* b = c.head[cls];
-    if (b) [[likely]] {
+    if (FreeBlock* b = c.head[cls]) [[likely]] {
       c.head[cls] = b->next;
       --c.count[cls];
-    } else {
-      b = static_cast<FreeBlock*>(::operator new((cls + 1) * kFrameGranule));
+      return b;
     }
-    auto* h = reinterpret_cast<BlockHeader*>(b);
-    h->owner = &c;
-    return h + 1;
+    return ::operator new((cls + 1) * kFrameGranule);
   }
 #endif
   return ::operator new(n);
@@ -92,19 +75,18 @@ inline void* frame_alloc(std::size_t n) {
 
 inline void frame_free(void* p, std::size_t n) noexcept {
 #ifndef SKEIN_NO_FRAME_RECYCLING
-  const std::size_t cls = (n + kHeader - 1) / kFrameGranule;
+  const std::size_t cls = (n - 1) / kFrameGranule;
   if (cls < kFrameClasses) {
-    BlockHeader* h = static_cast<BlockHeader*>(p) - 1;
     FrameCache& c = tls_frame_cache;
     if (c.state == 0) register_frame_cache_cleanup();
-    if (h->owner == &c && c.count[cls] < max_cached_blocks(cls) && c.state == 1) [[likely]] {
-      auto* b = reinterpret_cast<FreeBlock*>(h);
+    if (c.count[cls] < max_cached_blocks(cls) && c.state == 1) [[likely]] {
+      auto* b = static_cast<FreeBlock*>(p);
       b->next = c.head[cls];
       c.head[cls] = b;
       ++c.count[cls];
       return;
     }
-    ::operator delete(h);
+    ::operator delete(p);
     return;
   }
 #endif
