@@ -10,6 +10,14 @@
 
 namespace skein::detail {
 
+namespace {
+// A job's result is stored: publish it and wake the task awaiting it (not on a
+// worker, so it is scheduled rather than resumed here).
+void finish(TaskHeader* job) {
+  if (TaskHeader* joiner = publish_done(job)) joiner->scheduler->schedule(joiner);
+}
+}  // namespace
+
 BlockingPool::BlockingPool(std::size_t max_threads, std::chrono::milliseconds keep_alive)
     : max_threads_(max_threads), keep_alive_(keep_alive) {}
 
@@ -56,7 +64,7 @@ void BlockingPool::thread_main() {
     jobs_.pop_front();
     lock.unlock();
     job->run_blocking(job);
-    if (TaskHeader* joiner = publish_done(job)) joiner->scheduler->schedule(joiner);
+    finish(job);
     lock.lock();
   }
   --threads_;
@@ -75,7 +83,7 @@ std::size_t BlockingPool::shutdown() {
   }
   for (TaskHeader* job : never_started) {
     job->abort_result(job);
-    if (TaskHeader* joiner = publish_done(job)) joiner->scheduler->schedule(joiner);
+    finish(job);
   }
   return never_started.size();
 }

@@ -47,10 +47,22 @@ bool Idle::cancel_parking(std::size_t worker) {
   // mutex its waker may be holding to park itself.
   if (!is_sleeping_[worker].load(std::memory_order_acquire)) return false;
   std::lock_guard lock(mutex_);
-  if (!is_sleeping_[worker].load(std::memory_order_relaxed)) return false;  // a notifier took us out and unparks us
+  return take_out_locked(worker);  // false: a notifier took us out and unparks us
+}
+
+// Under the mutex: `worker`, already out of sleepers_, counts as unparked and
+// searching again (a woken worker starts as a searcher).
+void Idle::mark_awake_locked(std::size_t worker) noexcept {
   is_sleeping_[worker].store(false, std::memory_order_release);
-  sleepers_.erase(std::find(sleepers_.begin(), sleepers_.end(), worker));
   state_.fetch_add(kUnparkedOne + kSearchingOne, std::memory_order_seq_cst);
+}
+
+// Under the mutex: if `worker` sleeps, takes it out of sleepers_ and marks it
+// awake. False if it was not sleeping.
+bool Idle::take_out_locked(std::size_t worker) {
+  if (!is_sleeping_[worker].load(std::memory_order_relaxed)) return false;
+  sleepers_.erase(std::find(sleepers_.begin(), sleepers_.end(), worker));
+  mark_awake_locked(worker);
   return true;
 }
 
@@ -65,9 +77,7 @@ void Idle::notify_one() {
     if (searching(s) != 0 || sleepers_.empty()) return;
     worker = sleepers_.back();
     sleepers_.pop_back();
-    is_sleeping_[worker].store(false, std::memory_order_release);
-    // The woken worker starts as a searcher.
-    state_.fetch_add(kUnparkedOne + kSearchingOne, std::memory_order_seq_cst);
+    mark_awake_locked(worker);
   }
   unpark_(worker);
 }
@@ -76,10 +86,7 @@ void Idle::notify_one() {
 void Idle::unpark_worker(std::size_t worker) {
   {
     std::lock_guard lock(mutex_);
-    if (!is_sleeping_[worker].load(std::memory_order_relaxed)) return;  // awake: it checks its inbox before parking (step 3)
-    is_sleeping_[worker].store(false, std::memory_order_release);
-    sleepers_.erase(std::find(sleepers_.begin(), sleepers_.end(), worker));
-    state_.fetch_add(kUnparkedOne + kSearchingOne, std::memory_order_seq_cst);
+    if (!take_out_locked(worker)) return;  // awake: it checks its inbox before parking (step 3)
   }
   unpark_(worker);
 }
@@ -88,10 +95,7 @@ void Idle::unpark_all() {
   std::vector<std::size_t> woken;
   {
     std::lock_guard lock(mutex_);
-    for (std::size_t w : sleepers_) {
-      is_sleeping_[w].store(false, std::memory_order_release);
-      state_.fetch_add(kUnparkedOne + kSearchingOne, std::memory_order_seq_cst);
-    }
+    for (std::size_t w : sleepers_) mark_awake_locked(w);
     woken.swap(sleepers_);
   }
   for (std::size_t w : woken) unpark_(w);

@@ -77,6 +77,9 @@ class Idle {
   std::size_t sleeping_count() const noexcept { return workers_ - unparked(state_.load(std::memory_order_relaxed)); }
 
  private:
+  void mark_awake_locked(std::size_t worker) noexcept;
+  bool take_out_locked(std::size_t worker);
+
   static constexpr std::uint32_t kSearchingOne = 1;
   static constexpr std::uint32_t kUnparkedOne = 1u << 16;
   static std::uint32_t searching(std::uint32_t s) noexcept { return s & 0xffff; }

@@ -94,12 +94,7 @@ TaskHeader* Worker::next_task() {
   }
   lifo_streak_ = 0;
   if (TaskHeader* t = queue_.pop()) return t;
-  if (!pinned_.empty()) {
-    TaskHeader* t = pinned_.front();
-    pinned_.pop_front();
-    return t;
-  }
-  if (TaskHeader* t = take_from_inbox()) return t;
+  if (TaskHeader* t = take_pinned()) return t;
   if (TaskHeader* t = take_yielded()) return t;
   return take_from_injection();
 }
@@ -112,12 +107,7 @@ TaskHeader* Worker::on_tick() {
   // (see schedule_local); this bounds how long a missed wake-up can last.
   if (!queue_.empty() && sched_.idle().should_notify()) sched_.idle().notify_one();
   lifo_streak_ = 0;
-  if (TaskHeader* t = take_from_inbox()) return t;
-  if (!pinned_.empty()) {
-    TaskHeader* t = pinned_.front();
-    pinned_.pop_front();
-    return t;
-  }
+  if (TaskHeader* t = take_pinned()) return t;
   if (TaskHeader* t = take_from_injection()) return t;
   return take_yielded();
 }
@@ -132,15 +122,18 @@ TaskHeader* Worker::take_yielded() {
   return nullptr;
 }
 
-TaskHeader* Worker::take_from_inbox() {
-  if (inbox_size_.load(std::memory_order_acquire) == 0) return nullptr;
-  std::vector<TaskHeader*> batch;
-  {
-    std::lock_guard lock(inbox_mutex_);
-    batch.swap(inbox_);
-    inbox_size_.store(0, std::memory_order_relaxed);
+// The oldest runnable task pinned here: what this worker scheduled itself,
+// then what other threads left in the inbox (moved over first, in order).
+TaskHeader* Worker::take_pinned() {
+  if (inbox_size_.load(std::memory_order_acquire) != 0) {
+    std::vector<TaskHeader*> batch;
+    {
+      std::lock_guard lock(inbox_mutex_);
+      batch.swap(inbox_);
+      inbox_size_.store(0, std::memory_order_relaxed);
+    }
+    pinned_.insert(pinned_.end(), batch.begin(), batch.end());
   }
-  pinned_.insert(pinned_.end(), batch.begin(), batch.end());
   if (pinned_.empty()) return nullptr;
   TaskHeader* t = pinned_.front();
   pinned_.pop_front();
@@ -184,7 +177,7 @@ TaskHeader* Worker::search() {
       }
     }
     if (TaskHeader* t = take_from_injection()) return t;
-    if (TaskHeader* t = take_from_inbox()) return t;
+    if (TaskHeader* t = take_pinned()) return t;
     if (parker_->poll_events()) {
       if (TaskHeader* t = next_task()) return t;
     }

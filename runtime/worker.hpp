@@ -90,7 +90,7 @@ class Worker {
   TaskHeader* on_tick();
   TaskHeader* search();
   TaskHeader* take_from_injection();
-  TaskHeader* take_from_inbox();
+  TaskHeader* take_pinned();
   TaskHeader* take_yielded();
   void found_work_while_searching();
   void park();
