@@ -363,6 +363,81 @@ TEST(Channel, ShutdownWithWaitingTasksLeavesTheChannelClean) {
   EXPECT_EQ(ch->try_send(1), SendStatus::full);  // nobody left to receive
 }
 
+// Bounded channels up to 65536 keep items in the lock-free ring; when it is
+// full, senders queue, and each receive refills the ring from the
+// longest-waiting sender, so the order is buffer first, then senders in turn.
+TEST(Channel, WaitingSendersRefillAFullRingInOrder) {
+  skein::Runtime rt(two_workers());
+  rt.block_on([]() -> Task<void> {
+    auto ch = std::make_shared<Channel<int>>(3);  // an odd capacity
+    for (int i = 0; i < 3; ++i) co_await ch->send(i);
+    std::vector<skein::JoinHandle<void>> senders;
+    for (int i = 3; i < 6; ++i) {
+      senders.push_back(skein::spawn([](std::shared_ptr<Channel<int>> c, int v) -> Task<void> {
+        co_await c->send(v);
+      }(ch, i)));
+      const std::size_t want = static_cast<std::size_t>(i - 2);
+      EXPECT_TRUE(co_await eventually([&] { return ch->waiting_senders() == want; }));
+    }
+    EXPECT_EQ(ch->try_send(99), SendStatus::full);  // no barging past the queue
+    for (int i = 0; i < 6; ++i) EXPECT_EQ(co_await ch->recv(), i);
+    for (auto& s : senders) co_await s;
+    EXPECT_EQ(ch->waiting_senders(), 0u);
+    EXPECT_EQ(ch->try_send(6), SendStatus::sent);  // back on the lock-free path
+    EXPECT_EQ(ch->try_recv(), std::optional<int>(6));
+  }());
+}
+
+// A receiver that waits on an empty ring gets the next item handed to it;
+// afterwards sends go through the ring again.
+TEST(Channel, WaitingReceiverGetsTheNextItemThenTheRingIsUsedAgain) {
+  skein::Runtime rt(two_workers());
+  rt.block_on([]() -> Task<void> {
+    auto ch = std::make_shared<Channel<int>>(8);
+    auto receiver = skein::spawn([](std::shared_ptr<Channel<int>> c) -> Task<std::optional<int>> {
+      co_return co_await c->recv();
+    }(ch));
+    EXPECT_TRUE(co_await eventually([&] { return ch->waiting_receivers() == 1; }));
+    co_await ch->send(41);
+    EXPECT_EQ(co_await receiver, std::optional<int>(41));
+    co_await ch->send(42);
+    co_await ch->send(43);
+    EXPECT_EQ(ch->size(), 2u);
+    EXPECT_EQ(co_await ch->recv(), std::optional<int>(42));
+    EXPECT_EQ(co_await ch->recv(), std::optional<int>(43));
+  }());
+}
+
+// A move that may throw cannot go through the lock-free ring (a claimed slot
+// must be filled), and bounds above 65536 grow their buffer on demand: both
+// keep the locked buffer, with the same behaviour.
+struct ThrowingMove {
+  int v = 0;
+  explicit ThrowingMove(int x) : v(x) {}
+  ThrowingMove(ThrowingMove&& o) noexcept(false) : v(o.v) {}
+  ThrowingMove& operator=(ThrowingMove&& o) noexcept(false) {
+    v = o.v;
+    return *this;
+  }
+};
+
+TEST(Channel, ThrowingMoveTypesAndLargeBoundsUseTheLockedBuffer) {
+  Channel<ThrowingMove> odd(2);
+  EXPECT_EQ(odd.try_send(ThrowingMove(1)), SendStatus::sent);
+  EXPECT_EQ(odd.try_send(ThrowingMove(2)), SendStatus::sent);
+  EXPECT_EQ(odd.try_send(ThrowingMove(3)), SendStatus::full);
+  EXPECT_EQ(odd.size(), 2u);
+  EXPECT_EQ(odd.try_recv()->v, 1);
+  EXPECT_EQ(odd.try_recv()->v, 2);
+
+  constexpr std::size_t kBig = 70'000;
+  Channel<int> big(kBig);
+  for (std::size_t i = 0; i < kBig; ++i) ASSERT_EQ(big.try_send(static_cast<int>(i)), SendStatus::sent);
+  EXPECT_EQ(big.try_send(-1), SendStatus::full);
+  EXPECT_EQ(big.size(), kBig);
+  for (std::size_t i = 0; i < kBig; ++i) ASSERT_EQ(big.try_recv(), std::optional<int>(static_cast<int>(i)));
+}
+
 TEST(Channel, AwaitingOutsideATaskIsALogicError) {
   Channel<int> ch(0);
   auto aw = ch.recv();

@@ -214,4 +214,46 @@ TEST(Select, StressExactlyOnce) {
   }());
 }
 
+Task<long> select_producer(Channel<int>* a, Channel<int>* b, int from, int to) {
+  long sum = 0;
+  for (int i = from; i < to; ++i) {
+    co_await skein::select(a->send(i), b->send(i));
+    sum += i;
+  }
+  co_return sum;
+}
+
+Task<long> drain(Channel<int>* ch, std::atomic<long>* count) {
+  long sum = 0;
+  while (auto v = co_await ch->recv()) {
+    sum += *v;
+    count->fetch_add(1, std::memory_order_relaxed);
+  }
+  co_return sum;
+}
+
+// Two producers select between sending to two channels: every item goes to
+// exactly one of them (count and sum), on rendezvous and on small rings
+// (where a full ring queues the send branches).
+TEST(Select, StressSendBranchesExactlyOnce) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  rt.block_on([]() -> Task<void> {
+    for (std::size_t cap : {std::size_t{0}, std::size_t{2}}) {
+      Channel<int> a(cap), b(cap);
+      std::atomic<long> count{0};
+      const int n = static_cast<int>(skein_test::scaled(200'000));
+      auto ca = skein::spawn(drain(&a, &count));
+      auto cb = skein::spawn(drain(&b, &count));
+      auto p1 = skein::spawn(select_producer(&a, &b, 0, n / 2));
+      auto p2 = skein::spawn(select_producer(&a, &b, n / 2, n));
+      const long sent = co_await p1 + co_await p2;
+      a.close();
+      b.close();
+      const long got = co_await ca + co_await cb;
+      EXPECT_EQ(count.load(), n) << "capacity " << cap;
+      EXPECT_EQ(got, sent) << "capacity " << cap;
+    }
+  }());
+}
+
 }  // namespace
