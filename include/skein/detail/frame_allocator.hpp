@@ -34,6 +34,10 @@ inline constexpr std::size_t kFrameGranule = 64;
 inline constexpr std::size_t kFrameClasses = 16;  // 64 .. 1024 bytes
 inline constexpr std::size_t kMaxCachedBytes = 8u << 20;  // per class and thread
 
+// Blocks of the size classes start on a cache line: a frame running on one
+// worker never shares a line with another task's block on another worker.
+inline constexpr std::align_val_t kBlockAlignment{64};
+
 inline constexpr unsigned max_cached_blocks(std::size_t cls) noexcept {
   return static_cast<unsigned>(kMaxCachedBytes / ((cls + 1) * kFrameGranule));
 }
@@ -67,7 +71,7 @@ inline void* frame_alloc(std::size_t n) {
       --c.count[cls];
       return b;
     }
-    return ::operator new((cls + 1) * kFrameGranule);
+    return ::operator new((cls + 1) * kFrameGranule, kBlockAlignment);
   }
 #endif
   return ::operator new(n);
@@ -86,7 +90,7 @@ inline void frame_free(void* p, std::size_t n) noexcept {
       ++c.count[cls];
       return;
     }
-    ::operator delete(p);
+    ::operator delete(p, kBlockAlignment);
     return;
   }
 #endif
