@@ -235,8 +235,7 @@ void submit_blocking(Scheduler& s, TaskHeader* t) {
 }
 std::size_t worker_count(const Scheduler& s) noexcept { return s.worker_count(); }
 
-Scheduler& scheduler_of_this_thread(const char* what) {
-  if (Scheduler* s = tls_context.scheduler) return *s;
+void throw_no_runtime(const char* what) {
   throw std::logic_error(std::string("skein::") + what +
                          ": no runtime on this thread (call it inside a task, or use the Runtime's member function)");
 }

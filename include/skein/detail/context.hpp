@@ -66,9 +66,15 @@ void submit_blocking(Scheduler& s, TaskHeader* t);
 // gone): publishes kDone, and returns the joiner to resume next, or a noop.
 std::coroutine_handle<> complete_spawned(TaskHeader* t) noexcept;
 
+[[noreturn]] void throw_no_runtime(const char* what);
+
 // The scheduler of the calling worker thread; throws std::logic_error naming
 // `what` when the thread is not a skein worker.
-Scheduler& scheduler_of_this_thread(const char* what);
+inline Scheduler& scheduler_of_this_thread(const char* what) {
+  if (Scheduler* s = tls_context.scheduler) [[likely]]
+    return *s;
+  throw_no_runtime(what);
+}
 
 std::size_t worker_count(const Scheduler& s) noexcept;
 
