@@ -82,10 +82,8 @@ void IoParker::unpark() {
 void IoParker::fire_due_timers() {
   if (timers_.empty()) return;
   const std::int64_t now = now_ns();
-  // Fired in reverse deadline order: each resume goes to this worker's LIFO
-  // slot and pushes the previous one onto the deque, whose owner pops newest
-  // first, so the earliest deadline runs first. (Beyond the deque's capacity
-  // the oldest half spills to the injection queue: order is then best effort.)
+  // Fired in deadline order: each resume goes to the back of this worker's
+  // I/O-ready list (FIFO), so the earliest deadline runs first.
   due_.clear();
   while (TimerNode* t = timers_.pop_due(now)) due_.push_back(t);
   // Every fired timer counts as progress, not only the sleepers resumed
@@ -93,15 +91,20 @@ void IoParker::fire_due_timers() {
   // around a channel recv), whose hook schedules the task on this worker
   // directly; park() must return to run it.
   woken_ += due_.size();
-  for (auto it = due_.rbegin(); it != due_.rend(); ++it) (*it)->fire(*it);
+  for (TimerNode* t : due_) t->fire(t);
 }
 
 bool IoParker::poll_events() {
   const std::uint64_t before = woken_;
+  // Tasks woken from here go to the worker's I/O-ready list (worker.hpp).
+  detail::ThreadContext& ctx = detail::tls_context;
+  const bool outer = !ctx.reaping_io;
+  ctx.reaping_io = true;
   inbox_.drain();
   ring_.flush();
   ring_.reap();
   fire_due_timers();
+  if (outer) ctx.reaping_io = false;
   return woken_ != before;
 }
 

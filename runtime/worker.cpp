@@ -93,6 +93,7 @@ TaskHeader* Worker::next_task() {
     push_to_deque(std::exchange(lifo_, nullptr));
   }
   lifo_streak_ = 0;
+  if (!io_ready_.empty()) return take_io_ready();
   if (TaskHeader* t = queue_.pop()) return t;
   if (TaskHeader* t = take_pinned()) return t;
   if (TaskHeader* t = take_yielded()) return t;
@@ -102,6 +103,7 @@ TaskHeader* Worker::next_task() {
 // Every global_queue_interval polls: fairness for the queues a busy deque
 // would otherwise starve, and I/O completions.
 TaskHeader* Worker::on_tick() {
+  release_io_backlog();
   parker_->poll_events();
   // A local push does not fence before deciding whether to wake a sleeper
   // (see schedule_local); this bounds how long a missed wake-up can last.
@@ -110,6 +112,30 @@ TaskHeader* Worker::on_tick() {
   if (TaskHeader* t = take_pinned()) return t;
   if (TaskHeader* t = take_from_injection()) return t;
   return take_yielded();
+}
+
+TaskHeader* Worker::take_io_ready() {
+  TaskHeader* t = io_ready_.front();
+  io_ready_.pop_front();
+  if (io_ready_.empty()) io_ready_drained_ = true;
+  return t;
+}
+
+// At a tick: if the I/O-ready list was non-empty at the last tick and never
+// emptied since, this worker is behind; the newer half of the list becomes
+// stealable. Pushed newest first, so that this worker, which pops its deque
+// newest-pushed first, still runs them oldest first after the rest of the
+// list, while thieves take the newest.
+void Worker::release_io_backlog() {
+  if (io_ready_backlog_ && !io_ready_drained_ && io_ready_.size() > 1 && sched_.worker_count() > 1) {
+    for (std::size_t n = io_ready_.size() / 2; n > 0; --n) {
+      push_to_deque(io_ready_.back());
+      io_ready_.pop_back();
+    }
+    if (sched_.idle().should_notify()) sched_.idle().notify_one();
+  }
+  io_ready_backlog_ = !io_ready_.empty();
+  io_ready_drained_ = false;
 }
 
 // The oldest yielded task: this queue is FIFO (the owner takes from the top,
@@ -193,7 +219,8 @@ void Worker::found_work_while_searching() {
 }
 
 bool Worker::any_work_visible() const {
-  if (sched_.injection().has_work() || inbox_has_work() || !pinned_.empty() || lifo_) return true;
+  if (sched_.injection().has_work() || inbox_has_work() || !pinned_.empty() || lifo_ || !io_ready_.empty())
+    return true;
   for (std::size_t i = 0; i < sched_.worker_count(); ++i)
     if (!sched_.worker(i).queue().empty() || !sched_.worker(i).yielded_.empty()) return true;
   return false;
@@ -236,6 +263,10 @@ void Worker::push_to_deque(TaskHeader* t) {
 }
 
 void Worker::schedule_local(TaskHeader* t) {
+  if (tls_context.reaping_io) {  // woken by our own I/O poll: stays here
+    io_ready_.push_back(t);
+    return;
+  }
   TaskHeader* prev = std::exchange(lifo_, t);
   if (!prev) return;  // the LIFO slot is not stealable: nothing for a thief yet
   push_to_deque(prev);
@@ -285,7 +316,7 @@ void Worker::fill_stats(WorkerStats& out) const {
   out.overflows = counters_.overflows.get();
   out.yields = counters_.yields.get();
   out.parks = counters_.parks.get();
-  out.local_queue_depth = queue_.size() + yielded_.size();
+  out.local_queue_depth = queue_.size() + yielded_.size();  // io_ready_ is owner-only: not read here
 }
 
 }  // namespace skein::detail

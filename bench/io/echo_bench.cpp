@@ -3,7 +3,9 @@
 // iteration is kMessagesPerConnection messages on every connection.
 //
 // The server under test runs in this process with `workers` threads:
-//   skein  a Runtime, one task per connection (the echo_server example)
+//   skein  a Runtime, one task per connection as in the echo_server example,
+//          but thread-per-core like the baseline: connection k is pinned to
+//          worker k mod workers (spawn_on)
 //   epoll  the baseline: a plain thread-per-core epoll server, one epoll
 //          instance per thread, all watching one listening socket
 //          (EPOLLEXCLUSIVE), read/write on non-blocking sockets
@@ -75,11 +77,13 @@ skein::Task<void> echo_connection(skein::TcpStream s) {
   }
 }
 
-skein::Task<void> accept_loop(skein::TcpListener& listener) {
-  for (;;) {
+// Thread-per-core, like the epoll baseline: connection k is pinned to worker
+// k mod workers (spawn_on), so each connection is served by one ring.
+skein::Task<void> accept_loop(skein::TcpListener& listener, std::size_t workers) {
+  for (std::size_t next = 0;; ++next) {
     skein::TcpStream s = co_await listener.accept();
     s.set_nodelay(true);
-    skein::spawn(echo_connection(std::move(s))).detach();
+    skein::spawn_on(next % workers, echo_connection(std::move(s))).detach();
   }
 }
 
@@ -88,7 +92,7 @@ class SkeinServer {
   explicit SkeinServer(int workers)
       : rt_(skein::Options{.workers = static_cast<std::size_t>(workers), .thread_name_prefix = "srv-w"}),
         listener_(skein::TcpListener::bind("127.0.0.1", 0)) {
-    loop_ = rt_.spawn(accept_loop(listener_));
+    loop_ = rt_.spawn(accept_loop(listener_, rt_.worker_count()));
   }
   ~SkeinServer() { rt_.shutdown(); }  // destroys the accept loop and the connections
   std::uint16_t port() const { return listener_.local_port(); }

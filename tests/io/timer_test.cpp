@@ -262,6 +262,39 @@ TEST(Timer, SleepersDueTogetherRunInDeadlineOrder) {
   }();
 }
 
+// Tasks woken together by their worker's I/O poll (here: timers) stay on
+// that worker: they are not put where the idle worker could steal them
+// (runtime/worker.hpp, I/O-ready tasks). Each does ~100 us of work after
+// waking, so a batch keeps its worker busy long enough for a thief to wake
+// up and steal, if stealing them were allowed.
+TEST(Timer, TasksWokenTogetherStayOnTheirWorker) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  constexpr int kTasks = 8, kRounds = 20;
+  std::atomic<int> moved{0}, finished{0};
+  rt.block_on([](std::atomic<int>& moved, std::atomic<int>& finished) -> Task<void> {
+    const auto base = Clock::now() + 20ms;
+    std::vector<skein::JoinHandle<void>> hs;
+    for (int i = 0; i < kTasks; ++i)
+      hs.push_back(skein::spawn([](Clock::time_point base, std::atomic<int>& moved,
+                                   std::atomic<int>& finished) -> Task<void> {
+        co_await skein::sleep_until(base);
+        const int home = skein::this_worker::index();
+        for (int r = 1; r <= kRounds; ++r) {
+          co_await skein::sleep_until(base + r * 3ms);
+          if (skein::this_worker::index() != home) moved.fetch_add(1, std::memory_order_relaxed);
+          const auto busy_until = Clock::now() + 100us;
+          while (Clock::now() < busy_until) {
+          }
+        }
+        finished.fetch_add(1, std::memory_order_relaxed);
+      }(base, moved, finished)));
+    for (auto& h : hs) co_await h;
+  }(moved, finished));
+  EXPECT_EQ(finished.load(), kTasks);
+  EXPECT_EQ(moved.load(), 0) << "tasks woken by their worker's timers were run by another worker";
+}
+
 // with_timeout around a wait that is not an io operation (a channel recv):
 // the deadline cancels the recv through its cancel hook, which schedules the
 // task on the worker that is sleeping in its ring; the park must end.
