@@ -11,7 +11,7 @@ struct FrameCacheReleaser {
     for (std::size_t cls = 0; cls < kFrameClasses; ++cls) {
       while (FreeBlock* b = c.head[cls]) {
         c.head[cls] = b->next;
-        ::operator delete(b, kBlockAlignment);
+        delete_aligned_block(b);
       }
       c.count[cls] = 0;
     }

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <new>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -34,9 +35,20 @@ inline constexpr std::size_t kFrameGranule = 64;
 inline constexpr std::size_t kFrameClasses = 16;  // 64 .. 1024 bytes
 inline constexpr std::size_t kMaxCachedBytes = 8u << 20;  // per class and thread
 
-// Blocks of the size classes start on a cache line: a frame running on one
-// worker never shares a line with another task's block on another worker.
-inline constexpr std::align_val_t kBlockAlignment{64};
+// Blocks of the size classes start on a cache line (and their sizes are
+// multiples of one): a frame running on one worker never shares a line with
+// another task's block on another worker (skynet, 2 workers: 24.5 -> 19.3 ms).
+// They come from plain operator new with one line of slack, the raw pointer
+// kept just below the block: aligned operator new (memalign) made a burst of
+// 100,000 spawns 40-90 % slower.
+inline void* new_aligned_block(std::size_t size) {
+  void* raw = ::operator new(size + kFrameGranule);
+  // raw is at least 16-aligned, so the gap below the block holds the pointer.
+  const auto block = (reinterpret_cast<std::uintptr_t>(raw) + kFrameGranule) & ~std::uintptr_t{kFrameGranule - 1};
+  reinterpret_cast<void**>(block)[-1] = raw;
+  return reinterpret_cast<void*>(block);
+}
+inline void delete_aligned_block(void* block) noexcept { ::operator delete(static_cast<void**>(block)[-1]); }
 
 inline constexpr unsigned max_cached_blocks(std::size_t cls) noexcept {
   return static_cast<unsigned>(kMaxCachedBytes / ((cls + 1) * kFrameGranule));
@@ -71,7 +83,7 @@ inline void* frame_alloc(std::size_t n) {
       --c.count[cls];
       return b;
     }
-    return ::operator new((cls + 1) * kFrameGranule, kBlockAlignment);
+    return new_aligned_block((cls + 1) * kFrameGranule);
   }
 #endif
   return ::operator new(n);
@@ -90,7 +102,7 @@ inline void frame_free(void* p, std::size_t n) noexcept {
       ++c.count[cls];
       return;
     }
-    ::operator delete(p, kBlockAlignment);
+    delete_aligned_block(p);
     return;
   }
 #endif
