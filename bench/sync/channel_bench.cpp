@@ -105,7 +105,7 @@ void threads_channel(benchmark::State& state, const skein_bench::Params& p) {
 
 SKEIN_BENCH_WORKLOAD(channel_spsc) {
   return {.name = "channel_spsc",
-          .sizes = {2'000'000},
+          .sizes = {10'000'000},
           .quick_sizes = {200'000},
           .tasks = skein_bench::per_unit,
           .impls = {{"skein", skein_channel<1, 1>}, {"threads", threads_channel<1, 1>}}};
