@@ -91,6 +91,10 @@ void Scheduler::submit_spawned(TaskHeader* t) {
     t->id = w.next_task_id();
     w.counters().spawned.add();
     t->registry_slot = w.registry().allocate(t);
+    if (t->pinned_worker < 0) {  // the common case, without schedule()'s dispatch
+      w.schedule_local(t);
+      return;
+    }
   } else {
     // The stopping check and the registration are atomic with respect to
     // shutdown(), which sets stopping under the same mutex.

@@ -3,18 +3,23 @@
 // Each spawned task gets a slot in the registry of the worker that spawned it
 // (or the scheduler's external registry). The slot holds the task's header
 // until the task finishes; the finisher, on whatever thread, clears the slot
-// with a plain store (no read-modify-write, no lock). The owner reuses cleared
-// slots: when its free list is empty it scans every slot once, collecting the
-// cleared ones, and grows by as many slots as it has if fewer than half were
-// free. Each scan yields at least as many free slots as it read, so slot
-// allocation is amortised O(1).
+// with a plain store (no read-modify-write, no lock).
+//
+// ALGORITHM: the slots form a ring of chunks that a cursor walks. allocate()
+// takes the first cleared slot at or after the cursor. Tasks mostly finish
+// soon after they are spawned, so the slot under the cursor is almost always
+// free: one load and one store per spawn. If kMaxProbe slots in a row are
+// all live, the registry is dense: it grows by as many slots as it has (one
+// new chunk) and the cursor moves into the new chunk, so a full registry
+// costs O(1) amortised per allocation, and memory is at most about twice the
+// peak number of live tasks.
 //
 // THREAD SAFETY: allocate() and for_each_live() by the owner only (the
 // external registry: under its mutex); clear() any thread.
 // MEMORY ORDERS: a finisher clears its slot (relaxed) before it publishes
 // kDone with a release RMW; shutdown reads the slots after joining every
-// thread, and a reused slot is only ever read by the owner that cleared-seen
-// it. Relaxed is enough for the slots themselves.
+// thread, and a reused slot is only ever read by the owner that saw it
+// cleared. Relaxed is enough for the slots themselves.
 #pragma once
 
 #include <atomic>
@@ -32,9 +37,16 @@ class TaskRegistry {
 
   // Owner only.
   Slot* allocate(TaskHeader* t) {
-    if (free_.empty()) refill();
-    Slot* s = free_.back();
-    free_.pop_back();
+    for (std::size_t probe = 0; probe < kMaxProbe && cursor_; ++probe) {
+      Slot* s = cursor_;
+      if (++cursor_ == chunk_end_) next_chunk();
+      if (!s->load(std::memory_order_relaxed)) {
+        s->store(t, std::memory_order_relaxed);
+        return s;
+      }
+    }
+    grow();
+    Slot* s = cursor_++;  // a new chunk has at least kFirstChunk slots
     s->store(t, std::memory_order_relaxed);
     return s;
   }
@@ -53,29 +65,36 @@ class TaskRegistry {
   std::size_t capacity() const noexcept { return total_; }
 
  private:
+  static constexpr std::size_t kMaxProbe = 16;
+  static constexpr std::size_t kFirstChunk = 1024;
+
   struct Chunk {
     std::unique_ptr<Slot[]> slots;
     std::size_t size;
   };
 
-  void refill() {
-    for (const auto& chunk : chunks_)
-      for (std::size_t i = 0; i < chunk.size; ++i)
-        if (!chunk.slots[i].load(std::memory_order_relaxed)) free_.push_back(&chunk.slots[i]);
-    if (free_.size() * 2 < total_ || total_ == 0) {
-      const std::size_t n = total_ == 0 ? 1024 : total_;
-      Chunk c{std::make_unique<Slot[]>(n), n};
-      for (std::size_t i = 0; i < n; ++i) {
-        c.slots[i].store(nullptr, std::memory_order_relaxed);
-        free_.push_back(&c.slots[i]);
-      }
-      chunks_.push_back(std::move(c));
-      total_ += n;
-    }
+  void next_chunk() noexcept {
+    if (++chunk_ == chunks_.size()) chunk_ = 0;
+    cursor_ = chunks_[chunk_].slots.get();
+    chunk_end_ = cursor_ + chunks_[chunk_].size;
+  }
+
+  // A new chunk as large as all the others together; the cursor moves to its start.
+  void grow() {
+    const std::size_t n = total_ == 0 ? kFirstChunk : total_;
+    Chunk c{std::make_unique<Slot[]>(n), n};
+    for (std::size_t i = 0; i < n; ++i) c.slots[i].store(nullptr, std::memory_order_relaxed);
+    chunks_.push_back(std::move(c));
+    total_ += n;
+    chunk_ = chunks_.size() - 1;
+    cursor_ = chunks_[chunk_].slots.get();
+    chunk_end_ = cursor_ + n;
   }
 
   std::vector<Chunk> chunks_;
-  std::vector<Slot*> free_;
+  std::size_t chunk_ = 0;       // the chunk the cursor is in
+  Slot* cursor_ = nullptr;      // the next slot to try; null before the first grow()
+  Slot* chunk_end_ = nullptr;
   std::size_t total_ = 0;
 };
 

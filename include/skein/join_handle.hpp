@@ -135,7 +135,7 @@ class JoinHandle {
   T take() {
     struct Free {
       detail::SpawnState<T>* s;
-      ~Free() { s->destroy_state(s); }
+      ~Free() { delete s; }  // the type is known here: no call through destroy_state
     } owner{std::exchange(s_, nullptr)};
     return owner.s->result.take();
   }
