@@ -250,6 +250,10 @@ void Worker::park() {
 void Worker::push_to_deque(TaskHeader* t) {
   if (queue_.push(t)) [[likely]]
     return;
+  push_to_full_deque(t);
+}
+
+void Worker::push_to_full_deque(TaskHeader* t) {
   // Full: move the older half to the injection queue, where other workers
   // find it, then push.
   counters_.overflows.add();

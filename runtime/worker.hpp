@@ -109,6 +109,7 @@ class Worker {
   bool any_work_visible() const;
   void run_task(TaskHeader* t);
   void push_to_deque(TaskHeader* t);
+  [[gnu::noinline]] void push_to_full_deque(TaskHeader* t);  // the spill: rare
   TaskHeader* take_io_ready();
   void release_io_backlog();
   std::size_t random_index(std::size_t n) noexcept;

@@ -126,9 +126,13 @@ class JoinHandle {
 
  private:
   detail::SpawnState<T>* state(const char* what) const {
-    if (!s_) throw std::logic_error(std::string("skein::JoinHandle::") + what +
-                                    ": empty handle (moved-from, detached or already awaited)");
+    if (!s_) [[unlikely]]
+      throw_empty(what);
     return s_;
+  }
+  [[noreturn, gnu::noinline, gnu::cold]] static void throw_empty(const char* what) {
+    throw std::logic_error(std::string("skein::JoinHandle::") + what +
+                           ": empty handle (moved-from, detached or already awaited)");
   }
   // Called once the task is done: the finisher no longer touches the state,
   // so the handle is its only owner and frees it without an atomic RMW.
