@@ -8,16 +8,16 @@ struct FrameCacheReleaser {
   bool armed = false;
   ~FrameCacheReleaser() {
     FrameCache& c = tls_frame_cache;
+    // Frames freed after this point (by later thread_local destructors) go
+    // straight back to operator delete: no room, state 2.
+    c.state = 2;
     for (std::size_t cls = 0; cls < kFrameClasses; ++cls) {
+      c.room[cls] = 0;
       while (FreeBlock* b = c.head[cls]) {
         c.head[cls] = b->next;
         delete_aligned_block(b);
       }
-      c.count[cls] = 0;
     }
-    // Frames freed after this point (by later thread_local destructors) go
-    // straight back to operator delete.
-    c.state = 2;
   }
 };
 
@@ -25,9 +25,21 @@ thread_local FrameCacheReleaser tls_releaser;
 
 }  // namespace
 
-void register_frame_cache_cleanup() noexcept {
-  tls_releaser.armed = true;  // first odr-use constructs it and registers its destructor
-  tls_frame_cache.state = 1;
+void frame_free_slow(void* block, std::size_t cls) noexcept {
+  FrameCache& c = tls_frame_cache;
+  if (c.state == 0) {
+    tls_releaser.armed = true;  // first odr-use constructs it and registers its destructor
+    c.state = 1;
+    for (std::size_t k = 0; k < kFrameClasses; ++k) c.room[k] = max_cached_blocks(k);
+  }
+  if (c.state == 1 && c.room[cls] != 0) {
+    auto* b = static_cast<FreeBlock*>(block);
+    b->next = c.head[cls];
+    c.head[cls] = b;
+    --c.room[cls];
+    return;
+  }
+  delete_aligned_block(block);  // the list is full, or the thread is exiting
 }
 
 }  // namespace skein::detail

@@ -60,7 +60,10 @@ struct FreeBlock {
 
 struct FrameCache {
   FreeBlock* head[kFrameClasses];
-  unsigned count[kFrameClasses];
+  // How many more blocks each list may take: 0 until the first free on this
+  // thread (which registers the cleanup), 0 again once the thread exits, so
+  // the fast path of a free is one test.
+  unsigned room[kFrameClasses];
   // 0: nothing cached yet; 1: caching, cleanup registered; 2: thread exiting,
   // cache released, every block goes straight back to operator delete.
   unsigned char state;
@@ -71,7 +74,9 @@ struct FrameCache {
 // separate object registered the first time the slow path runs.
 constinit inline thread_local FrameCache tls_frame_cache{};
 
-void register_frame_cache_cleanup() noexcept;
+// A free that found no room: the first on this thread, a full list, or one
+// after the thread's cache was released.
+void frame_free_slow(void* block, std::size_t cls) noexcept;
 
 inline void* frame_alloc(std::size_t n) {
 #ifndef SKEIN_NO_FRAME_RECYCLING
@@ -80,7 +85,7 @@ inline void* frame_alloc(std::size_t n) {
     FrameCache& c = tls_frame_cache;
     if (FreeBlock* b = c.head[cls]) [[likely]] {
       c.head[cls] = b->next;
-      --c.count[cls];
+      ++c.room[cls];
       return b;
     }
     return new_aligned_block((cls + 1) * kFrameGranule);
@@ -94,15 +99,14 @@ inline void frame_free(void* p, std::size_t n) noexcept {
   const std::size_t cls = (n - 1) / kFrameGranule;
   if (cls < kFrameClasses) {
     FrameCache& c = tls_frame_cache;
-    if (c.state == 0) register_frame_cache_cleanup();
-    if (c.count[cls] < max_cached_blocks(cls) && c.state == 1) [[likely]] {
+    if (c.room[cls] != 0) [[likely]] {
       auto* b = static_cast<FreeBlock*>(p);
       b->next = c.head[cls];
       c.head[cls] = b;
-      ++c.count[cls];
+      --c.room[cls];
       return;
     }
-    delete_aligned_block(p);
+    frame_free_slow(p, cls);
     return;
   }
 #endif
