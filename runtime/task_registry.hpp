@@ -37,18 +37,13 @@ class TaskRegistry {
 
   // Owner only.
   Slot* allocate(TaskHeader* t) {
-    for (std::size_t probe = 0; probe < kMaxProbe && cursor_; ++probe) {
-      Slot* s = cursor_;
+    Slot* s = cursor_;
+    if (s && !s->load(std::memory_order_relaxed)) [[likely]] {
       if (++cursor_ == chunk_end_) next_chunk();
-      if (!s->load(std::memory_order_relaxed)) {
-        s->store(t, std::memory_order_relaxed);
-        return s;
-      }
+      s->store(t, std::memory_order_relaxed);
+      return s;
     }
-    grow();
-    Slot* s = cursor_++;  // a new chunk has at least kFirstChunk slots
-    s->store(t, std::memory_order_relaxed);
-    return s;
+    return allocate_slow(t);
   }
 
   static void clear(Slot* s) noexcept { s->store(nullptr, std::memory_order_relaxed); }
@@ -72,6 +67,23 @@ class TaskRegistry {
     std::unique_ptr<Slot[]> slots;
     std::size_t size;
   };
+
+  // The slot under the cursor is live (or there are no slots yet): probe on.
+  [[gnu::noinline]] Slot* allocate_slow(TaskHeader* t) {
+    for (std::size_t probe = 0; probe < kMaxProbe && cursor_; ++probe) {
+      Slot* s = cursor_;
+      if (++cursor_ == chunk_end_) next_chunk();
+      if (!s->load(std::memory_order_relaxed)) {
+        s->store(t, std::memory_order_relaxed);
+        return s;
+      }
+    }
+    grow();
+    Slot* s = cursor_;
+    if (++cursor_ == chunk_end_) next_chunk();
+    s->store(t, std::memory_order_relaxed);
+    return s;
+  }
 
   void next_chunk() noexcept {
     if (++chunk_ == chunks_.size()) chunk_ = 0;
