@@ -60,7 +60,7 @@
 // consumer on two workers moved its cache line twice per item: SPSC cap 1024
 // ran at 11 M items/s with 2 workers, against 48 M with 1. The ring moves a
 // slot line per 4 items of 8 bytes and keeps the producer's and consumer's
-// positions on separate lines: 53 M items/s with 2 workers (this 2-core VM,
+// positions on separate lines: 53-62 M items/s with 2 workers (this 2-core VM,
 // clang -O2, `skein_bench --benchmark_filter=channel_spsc`). Waiting stays
 // under the lock, which is simple and costs only when a side must sleep.
 //
