@@ -33,10 +33,7 @@ void frame_free_slow(void* block, std::size_t cls) noexcept {
     for (std::size_t k = 0; k < kFrameClasses; ++k) c.room[k] = max_cached_blocks(k);
   }
   if (c.state == 1 && c.room[cls] != 0) {
-    auto* b = static_cast<FreeBlock*>(block);
-    b->next = c.head[cls];
-    c.head[cls] = b;
-    --c.room[cls];
+    push_free_block(c, cls, block);
     return;
   }
   delete_aligned_block(block);  // the list is full, or the thread is exiting

@@ -37,12 +37,8 @@ class TaskRegistry {
 
   // Owner only.
   Slot* allocate(TaskHeader* t) {
-    Slot* s = cursor_;
-    if (s && !s->load(std::memory_order_relaxed)) [[likely]] {
-      if (++cursor_ == chunk_end_) next_chunk();
-      s->store(t, std::memory_order_relaxed);
-      return s;
-    }
+    if (cursor_ && !cursor_->load(std::memory_order_relaxed)) [[likely]]
+      return take_cursor(t);
     return allocate_slow(t);
   }
 
@@ -71,18 +67,23 @@ class TaskRegistry {
   // The slot under the cursor is live (or there are no slots yet): probe on.
   [[gnu::noinline]] Slot* allocate_slow(TaskHeader* t) {
     for (std::size_t probe = 0; probe < kMaxProbe && cursor_; ++probe) {
-      Slot* s = cursor_;
-      if (++cursor_ == chunk_end_) next_chunk();
-      if (!s->load(std::memory_order_relaxed)) {
-        s->store(t, std::memory_order_relaxed);
-        return s;
-      }
+      if (!cursor_->load(std::memory_order_relaxed)) return take_cursor(t);
+      advance();
     }
     grow();
+    return take_cursor(t);
+  }
+
+  // The slot under the cursor, which is free, holds `t` now; the cursor moves on.
+  Slot* take_cursor(TaskHeader* t) noexcept {
     Slot* s = cursor_;
-    if (++cursor_ == chunk_end_) next_chunk();
+    advance();
     s->store(t, std::memory_order_relaxed);
     return s;
+  }
+
+  void advance() noexcept {
+    if (++cursor_ == chunk_end_) next_chunk();
   }
 
   void next_chunk() noexcept {

@@ -101,9 +101,7 @@ class SelectAwaiter {
       });
       if (done) {
         winner_ = i;
-        if (coop_consume()) return true;
-        must_yield_ = true;
-        return false;
+        return owed_yield_.go_on_now();
       }
     }
     return false;
@@ -111,10 +109,7 @@ class SelectAwaiter {
 
   bool await_suspend(std::coroutine_handle<> h) {
     TaskHeader* me = suspend_current(h);
-    if (must_yield_) {
-      schedule_yield(me);
-      return true;
-    }
+    if (owed_yield_.pay(me)) return true;
     // Locals: after the first unlock below this awaiter may already be
     // running elsewhere, so the unlocking must not read its members.
     std::array<SpinLock*, N> locks{};
@@ -208,7 +203,7 @@ class SelectAwaiter {
   std::size_t start_ = 0;
   std::size_t winner_ = 0;
   bool cancelled_ = false;
-  bool must_yield_ = false;
+  OwedYield owed_yield_;
 };
 
 }  // namespace detail

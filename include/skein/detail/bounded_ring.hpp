@@ -50,8 +50,9 @@
 #include <memory>
 #include <new>
 #include <optional>
-#include <thread>
 #include <utility>
+
+#include "skein/detail/backoff.hpp"
 
 namespace skein::detail {
 
@@ -92,7 +93,7 @@ class BoundedRing {
 
   // Moves from `v` only on Push::ok.
   Push try_push(T& v, bool as_lock_holder = false) noexcept {
-    unsigned spins = 0;
+    Backoff backoff(kMaxPauses);
     std::uint64_t t = tail_.load(std::memory_order_relaxed);
     for (;;) {
       if (t & kClosed) return Push::closed;
@@ -116,14 +117,14 @@ class BoundedRing {
         continue;
       }
       if (position(head_.load(std::memory_order_relaxed)) + one_lap_ == p) return Push::full;
-      backoff(spins);
+      backoff.wait();
       t = tail_.load(std::memory_order_relaxed);
     }
   }
 
   // Leaves `out` untouched unless it returns Pop::ok.
   Pop try_pop(std::optional<T>& out, bool as_lock_holder = false) noexcept {
-    unsigned spins = 0;
+    Backoff backoff(kMaxPauses);
     std::uint64_t h = head_.load(std::memory_order_relaxed);
     for (;;) {
       if ((h & kDiverted) && !as_lock_holder) return Pop::diverted;
@@ -149,7 +150,7 @@ class BoundedRing {
         h = again;
         continue;
       }
-      backoff(spins);
+      backoff.wait();
       h = head_.load(std::memory_order_relaxed);
     }
   }
@@ -197,6 +198,8 @@ class BoundedRing {
   static constexpr std::uint64_t kClosed = 1ull << 63;
   static constexpr std::uint64_t kDiverted = 1ull << 62;
   static constexpr std::uint64_t kPositionMask = kDiverted - 1;
+  // The wait for another thread's step between its CAS and its stamp store.
+  static constexpr unsigned kMaxPauses = 64;
 
   struct Slot {
     std::atomic<std::uint64_t> stamp;
@@ -209,19 +212,6 @@ class BoundedRing {
   std::uint64_t next(std::uint64_t p) const noexcept {
     return index(p) + 1 < capacity_ ? p + 1 : (p & ~(one_lap_ - 1)) + one_lap_;
   }
-  static void backoff(unsigned& spins) noexcept {
-    if (spins < 64) {
-      for (unsigned i = 0; i <= spins; ++i) {
-#if defined(__x86_64__) || defined(__i386__)
-        __builtin_ia32_pause();
-#endif
-      }
-      spins = spins ? spins * 2 : 1;
-    } else {
-      std::this_thread::yield();  // the other side may have been preempted
-    }
-  }
-
   const std::size_t capacity_;
   const std::uint64_t one_lap_;
   std::unique_ptr<Slot[]> slots_;

@@ -56,6 +56,29 @@ void schedule(TaskHeader* t);
 // Puts the running task at the back of the queue (yield, budget exhausted).
 void schedule_yield(TaskHeader* t);
 
+// The budget rule for an awaitable whose operation can complete in
+// await_ready: with budget left the task goes on at once; without, the
+// operation stays done but the task owes one yield, paid in await_suspend.
+class OwedYield {
+ public:
+  // In await_ready, once the operation completed: true = go on now.
+  bool go_on_now() noexcept {
+    if (coop_consume()) return true;
+    owed_ = true;
+    return false;
+  }
+  // First in await_suspend: true if this suspension is the owed yield (the
+  // task is already queued at the back; await_suspend returns true).
+  bool pay(TaskHeader* me) {
+    if (!owed_) return false;
+    schedule_yield(me);
+    return true;
+  }
+
+ private:
+  bool owed_ = false;
+};
+
 // Registers and schedules a newly spawned task. Throws runtime_shutdown after
 // shutdown began and std::logic_error when there is no runtime.
 void submit_spawned(Scheduler& s, TaskHeader* t);

@@ -74,6 +74,14 @@ struct FrameCache {
 // separate object registered the first time the slow path runs.
 constinit inline thread_local FrameCache tls_frame_cache{};
 
+// Puts a freed block on its list; the list must have room.
+inline void push_free_block(FrameCache& c, std::size_t cls, void* p) noexcept {
+  auto* b = static_cast<FreeBlock*>(p);
+  b->next = c.head[cls];
+  c.head[cls] = b;
+  --c.room[cls];
+}
+
 // A free that found no room: the first on this thread, a full list, or one
 // after the thread's cache was released.
 void frame_free_slow(void* block, std::size_t cls) noexcept;
@@ -100,10 +108,7 @@ inline void frame_free(void* p, std::size_t n) noexcept {
   if (cls < kFrameClasses) {
     FrameCache& c = tls_frame_cache;
     if (c.room[cls] != 0) [[likely]] {
-      auto* b = static_cast<FreeBlock*>(p);
-      b->next = c.head[cls];
-      c.head[cls] = b;
-      --c.room[cls];
+      push_free_block(c, cls, p);
       return;
     }
     frame_free_slow(p, cls);

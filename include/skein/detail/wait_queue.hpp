@@ -9,10 +9,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <stdexcept>
-#include <thread>
 #include <utility>
 #include <vector>
 
+#include "skein/detail/backoff.hpp"
 #include "skein/detail/cancel_hook.hpp"
 #include "skein/detail/context.hpp"
 #include "skein/detail/task_header.hpp"
@@ -58,19 +58,11 @@ class SpinLock {
   static constexpr unsigned kMaxBackoff = 1024;  // pauses, about 10-40 us
 
   void lock_contended() noexcept {
-    for (unsigned backoff = 1;; backoff = backoff < kMaxBackoff ? backoff * 2 : backoff) {
-      if (backoff < kMaxBackoff) {
-        for (unsigned i = 0; i < backoff; ++i) pause();
-      } else {
-        std::this_thread::yield();  // the holder may have been preempted
-      }
+    Backoff backoff(kMaxBackoff);
+    for (;;) {
+      backoff.wait();
       if (!locked_.load(std::memory_order_relaxed) && !locked_.exchange(true, std::memory_order_acquire)) return;
     }
-  }
-  static void pause() noexcept {
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#endif
   }
 
   std::atomic<bool> locked_{false};
@@ -280,18 +272,10 @@ inline std::logic_error abandoned_wait_error() {
 template <class D>
 class QueuedWait {
  public:
-  bool await_ready() {
-    if (!self().try_complete_fast()) return false;
-    if (coop_consume()) return true;
-    must_yield_ = true;  // done, but the task has used its budget
-    return false;
-  }
+  bool await_ready() { return self().try_complete_fast() && owed_yield_.go_on_now(); }
   bool await_suspend(std::coroutine_handle<> h) {
     TaskHeader* me = suspend_current(h);
-    if (must_yield_) {
-      schedule_yield(me);
-      return true;
-    }
+    if (owed_yield_.pay(me)) return true;
     WakeList wake;  // destroyed after the guard: schedules after unlocking
     SpinGuard g(self().wait_lock());
     if (self().try_complete_locked(wake)) return false;
@@ -313,7 +297,7 @@ class QueuedWait {
 
  private:
   D& self() noexcept { return static_cast<D&>(*this); }
-  bool must_yield_ = false;
+  OwedYield owed_yield_;
 };
 
 // QueuedWait for the primitives whose wait carries no payload. P provides
