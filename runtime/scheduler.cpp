@@ -82,6 +82,16 @@ void Scheduler::start_workers() {
   started.wait();
 }
 
+// From worker `w`'s own thread.
+inline void Scheduler::schedule_from(Worker& w, TaskHeader* t) {
+  if (t->pinned_worker < 0)
+    w.schedule_local(t);
+  else if (static_cast<std::size_t>(t->pinned_worker) == w.index())
+    w.schedule_pinned(t);
+  else
+    schedule_pinned_remote(t);
+}
+
 void Scheduler::submit_spawned(TaskHeader* t) {
   t->scheduler = this;
   ThreadContext& ctx = tls_context;
@@ -91,11 +101,10 @@ void Scheduler::submit_spawned(TaskHeader* t) {
     t->id = w.next_task_id();
     w.counters().spawned.add();
     t->registry_slot = w.registry().allocate(t);
-    if (t->pinned_worker < 0) {  // the common case, without schedule()'s dispatch
-      w.schedule_local(t);
-      return;
-    }
-  } else {
+    schedule_from(w, t);  // we are on a worker already: no second look at the thread
+    return;
+  }
+  {
     // The stopping check and the registration are atomic with respect to
     // shutdown(), which sets stopping under the same mutex.
     std::lock_guard lock(external_mutex_);
@@ -110,13 +119,7 @@ void Scheduler::submit_spawned(TaskHeader* t) {
 void Scheduler::schedule(TaskHeader* t) {
   ThreadContext& ctx = tls_context;
   if (ctx.scheduler == this) {
-    Worker& w = *ctx.worker;
-    if (t->pinned_worker < 0)
-      w.schedule_local(t);
-    else if (static_cast<std::size_t>(t->pinned_worker) == w.index())
-      w.schedule_pinned(t);
-    else
-      schedule_pinned_remote(t);
+    schedule_from(*ctx.worker, t);
     return;
   }
   if (t->pinned_worker >= 0) {

@@ -47,6 +47,7 @@ class Scheduler {
 
  private:
   void schedule_pinned_remote(TaskHeader* t);
+  void schedule_from(Worker& w, TaskHeader* t);  // on w's own thread
   void start_workers();
   std::size_t destroy_unfinished_tasks();
 
