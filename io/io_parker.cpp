@@ -64,7 +64,13 @@ void IoParker::signal() noexcept {
 
 void IoParker::resume(detail::TaskHeader* t) {
   ++woken_;
+  // Marked as woken by this worker's ring: it goes to the I/O-ready list
+  // (worker.hpp). Every completion and fired sleep resumes its task here,
+  // wherever the CQE was reaped (a poll, or a flush of a full SQ).
+  detail::ThreadContext& ctx = detail::tls_context;
+  ctx.waking_from_io = true;
   detail::schedule(t);
+  ctx.waking_from_io = false;
 }
 
 void IoParker::post(InboxNode* n) noexcept {
@@ -96,15 +102,10 @@ void IoParker::fire_due_timers() {
 
 bool IoParker::poll_events() {
   const std::uint64_t before = woken_;
-  // Tasks woken from here go to the worker's I/O-ready list (worker.hpp).
-  detail::ThreadContext& ctx = detail::tls_context;
-  const bool outer = !ctx.reaping_io;
-  ctx.reaping_io = true;
   inbox_.drain();
   ring_.flush();
   ring_.reap();
   fire_due_timers();
-  if (outer) ctx.reaping_io = false;
   return woken_ != before;
 }
 

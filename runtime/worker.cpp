@@ -267,7 +267,7 @@ void Worker::push_to_full_deque(TaskHeader* t) {
 }
 
 void Worker::schedule_local(TaskHeader* t) {
-  if (tls_context.reaping_io) {  // woken by our own I/O poll: stays here
+  if (tls_context.waking_from_io) {  // woken by our own ring: stays here
     io_ready_.push_back(t);
     return;
   }

@@ -9,7 +9,7 @@
 //   - the LIFO slot (the task most recently spawned or woken here), at most
 //     3 polls in a row; after that the slot's task goes into the deque, where
 //     thieves can take it;
-//   - its I/O-ready list (FIFO): the tasks its own I/O poll woke (see below);
+//   - its I/O-ready list (FIFO): the tasks its own ring woke (see below);
 //   - its deque (newest first), then its pinned tasks, then its inbox, then
 //     its yield queue (FIFO: a yield goes to the back of the line), then the
 //     injection queue;
@@ -124,7 +124,7 @@ class Worker {
 
   TaskHeader* lifo_ = nullptr;
   int lifo_streak_ = 0;
-  std::deque<TaskHeader*> io_ready_;  // woken by our own I/O poll; owner only
+  std::deque<TaskHeader*> io_ready_;  // woken by our own ring (IoParker::resume); owner only
   bool io_ready_drained_ = true;      // io_ready_ emptied since the last tick
   bool io_ready_backlog_ = false;     // io_ready_ was non-empty at the last tick
   std::deque<TaskHeader*> pinned_;  // runnable tasks pinned here

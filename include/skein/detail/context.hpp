@@ -18,7 +18,7 @@ struct ThreadContext {
   TaskHeader* current;   // the spawned task being run, or null
   int budget;            // cooperative budget left in this poll
   int worker_index;      // meaningful only when worker != null
-  bool reaping_io;       // inside the worker's I/O poll (see Worker::schedule_local)
+  bool waking_from_io;   // IoParker::resume is scheduling a task (see Worker::schedule_local)
 };
 
 // constinit and trivially destructible: accessed as a plain TLS load.
