@@ -252,9 +252,7 @@ class Channel {
   // Never suspends. Moves from `value` only when it returns sent.
   SendStatus try_send(T&& value) {
     if (ring_) {
-      const auto r = ring_->try_push(value);
-      if (r == ItemRing::Push::ok) return SendStatus::sent;
-      if (r == ItemRing::Push::closed) return SendStatus::closed;
+      if (const SendStatus s = send_lock_free(value); s != SendStatus::full) return s;
     }
     detail::WakeList wake;
     detail::SpinGuard g(lock_);
@@ -270,9 +268,7 @@ class Channel {
   // Never suspends.
   RecvStatus try_recv(std::optional<T>& out) {
     if (ring_) {
-      const auto r = ring_->try_pop(out);
-      if (r == ItemRing::Pop::ok) return RecvStatus::received;
-      if (r == ItemRing::Pop::closed) return RecvStatus::closed;
+      if (const RecvStatus s = recv_lock_free(out); s != RecvStatus::empty) return s;
     }
     detail::WakeList wake;
     detail::SpinGuard g(lock_);
@@ -350,17 +346,9 @@ class Channel {
     // For QueuedWait and select(); not API.
     using select_result = std::monostate;  // what this branch of a select() yields
     detail::WaiterList& wait_queue() noexcept { return this->ch_->senders_; }
-    bool try_complete_lock_free() {
-      const auto r = this->ch_->ring_->try_push(value_);
-      if (r != ItemRing::Push::ok && r != ItemRing::Push::closed) return false;
-      this->set_done(r == ItemRing::Push::ok);
-      return true;
-    }
+    bool try_complete_lock_free() { return settle(this->ch_->send_lock_free(value_)); }
     bool try_complete_locked(detail::WakeList& wake, bool will_wait = true) {
-      SendStatus s = this->ch_->send_locked(value_, wake, will_wait);
-      if (s == SendStatus::full) return false;
-      this->set_done(s == SendStatus::sent);
-      return true;
+      return settle(this->ch_->send_locked(value_, wake, will_wait));
     }
     void before_enqueue() noexcept { this->node_.value = &value_; }
     select_result select_take() {
@@ -370,6 +358,13 @@ class Channel {
     }
 
    private:
+    // Whether the send is over (sent or closed), recorded in the node.
+    bool settle(SendStatus s) noexcept {
+      if (s == SendStatus::full) return false;
+      this->set_done(s == SendStatus::sent);
+      return true;
+    }
+
     T value_;
   };
 
@@ -388,17 +383,9 @@ class Channel {
     // For QueuedWait and select(); not API.
     using select_result = std::optional<T>;  // what this branch of a select() yields
     detail::WaiterList& wait_queue() noexcept { return this->ch_->receivers_; }
-    bool try_complete_lock_free() {
-      const auto r = this->ch_->ring_->try_pop(result_);
-      if (r != ItemRing::Pop::ok && r != ItemRing::Pop::closed) return false;
-      this->set_done(r == ItemRing::Pop::ok);
-      return true;
-    }
+    bool try_complete_lock_free() { return settle(this->ch_->recv_lock_free(result_)); }
     bool try_complete_locked(detail::WakeList& wake, bool will_wait = true) {
-      RecvStatus s = this->ch_->recv_locked(result_, wake, will_wait);
-      if (s == RecvStatus::empty) return false;
-      this->set_done(s == RecvStatus::received);
-      return true;
+      return settle(this->ch_->recv_locked(result_, wake, will_wait));
     }
     void before_enqueue() noexcept { this->node_.slot = &result_; }
     select_result select_take() {
@@ -407,6 +394,13 @@ class Channel {
     }
 
    private:
+    // Whether the receive is over (an item, or closed and drained), recorded in the node.
+    bool settle(RecvStatus s) noexcept {
+      if (s == RecvStatus::empty) return false;
+      this->set_done(s == RecvStatus::received);
+      return true;
+    }
+
     std::optional<T> result_;
   };
 
@@ -479,6 +473,29 @@ class Channel {
       return SendStatus::sent;
     }
     return SendStatus::full;
+  }
+
+  // Ring mode, without the lock. `full` (`empty`) also when tasks wait and
+  // the ring diverts this side to the lock: the locked path decides.
+  SendStatus send_lock_free(T& v) noexcept {
+    switch (ring_->try_push(v)) {
+      case ItemRing::Push::ok:
+        return SendStatus::sent;
+      case ItemRing::Push::closed:
+        return SendStatus::closed;
+      default:
+        return SendStatus::full;
+    }
+  }
+  RecvStatus recv_lock_free(std::optional<T>& out) noexcept {
+    switch (ring_->try_pop(out)) {
+      case ItemRing::Pop::ok:
+        return RecvStatus::received;
+      case ItemRing::Pop::closed:
+        return RecvStatus::closed;
+      default:
+        return RecvStatus::empty;
+    }
   }
 
   // Lock held; ring mode, no receiver waits.
