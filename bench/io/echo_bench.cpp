@@ -7,14 +7,16 @@
 //          but thread-per-core like the baseline: connection k is pinned to
 //          worker k mod workers (spawn_on)
 //   epoll  the baseline: a plain thread-per-core epoll server, one epoll
-//          instance per thread, all watching one listening socket
-//          (EPOLLEXCLUSIVE), read/write on non-blocking sockets
-// The load generator is the same for both: a separate 1-worker skein Runtime
-// on the same two cores. It competes with the server for CPU, so messages per
-// second saturate near the same figure for any good server; what separates
-// servers is the CPU the server's own threads spend per message, reported as
-// the counter server_us_per_msg (from /proc/self/task/*/schedstat of the
-// threads named srv-*).
+//          instance per thread; thread 0 accepts and gives connection k to
+//          thread k mod threads (as the skein server does, so both spread
+//          the load evenly and the same way every run), read/write on
+//          non-blocking sockets
+// The load generator is the same for both: one plain epoll thread (the
+// benchmark's own) on the same two cores. It competes with the server for
+// CPU, so messages per second saturate near the same figure for any good
+// server; what separates servers is the CPU the server's own threads spend
+// per message, reported as the counter server_us_per_msg (from
+// /proc/self/task/*/schedstat of the threads named srv-*).
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -120,12 +122,15 @@ class EpollServer {
     ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
     port_ = ntohs(a.sin_port);
     stop_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+    for (int i = 0; i < threads; ++i) epoll_fds_.push_back(::epoll_create1(EPOLL_CLOEXEC));
     for (int i = 0; i < threads; ++i) threads_.emplace_back([this, i] { run(i); });
   }
   ~EpollServer() {
     const std::uint64_t v = 1;
     [[maybe_unused]] ssize_t r = ::write(stop_fd_, &v, sizeof v);
     for (auto& t : threads_) t.join();
+    for (int c : conns_) ::close(c);
+    for (int ep : epoll_fds_) ::close(ep);
     ::close(stop_fd_);
     ::close(listen_fd_);
   }
@@ -134,15 +139,16 @@ class EpollServer {
  private:
   void run(int index) {
     pthread_setname_np(pthread_self(), ("srv-e" + std::to_string(index)).c_str());
-    const int ep = ::epoll_create1(EPOLL_CLOEXEC);
+    const int ep = epoll_fds_[static_cast<std::size_t>(index)];
     epoll_event ev{};
-    ev.events = EPOLLIN | EPOLLEXCLUSIVE;
-    ev.data.fd = listen_fd_;
-    ::epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd_, &ev);
+    if (index == 0) {
+      ev.events = EPOLLIN;
+      ev.data.fd = listen_fd_;
+      ::epoll_ctl(ep, EPOLL_CTL_ADD, listen_fd_, &ev);
+    }
     ev.events = EPOLLIN;
     ev.data.fd = stop_fd_;
     ::epoll_ctl(ep, EPOLL_CTL_ADD, stop_fd_, &ev);
-    std::vector<int> conns;
     char buf[16 * 1024];
     epoll_event events[64];
     for (bool running = true; running;) {
@@ -158,8 +164,10 @@ class EpollServer {
             epoll_event cev{};
             cev.events = EPOLLIN;
             cev.data.fd = c;
-            ::epoll_ctl(ep, EPOLL_CTL_ADD, c, &cev);
-            conns.push_back(c);
+            // epoll_ctl on another thread's instance is safe: it takes the
+            // instance's own lock.
+            ::epoll_ctl(epoll_fds_[accepted_++ % epoll_fds_.size()], EPOLL_CTL_ADD, c, &cev);
+            conns_.push_back(c);
           }
         } else {
           const ssize_t r = ::read(fd, buf, sizeof buf);
@@ -177,69 +185,134 @@ class EpollServer {
         }
       }
     }
-    for (int c : conns) ::close(c);
-    ::close(ep);
   }
 
   int listen_fd_ = -1;
   int stop_fd_ = -1;
   std::uint16_t port_ = 0;
+  std::size_t accepted_ = 0;    // thread 0 only
+  std::vector<int> conns_;      // thread 0 only, until the join
+  std::vector<int> epoll_fds_;  // one per thread
   std::vector<std::thread> threads_;
 };
 
 // ---- the load generator (the same for both servers) ----
+//
+// Plain epoll on the benchmark's own thread: its cost per message does not
+// change with the skein under test, so a change in skein moves only the skein
+// server's figure. (A skein client would move the baseline too: how often a
+// server wakes up depends on how the client answers.)
 
-skein::Task<std::int64_t> connect_all(std::uint16_t port, std::vector<skein::TcpStream>& out) {
-  for (int i = 0; i < kConnections; ++i) {
-    skein::TcpStream s = co_await skein::TcpStream::connect("127.0.0.1", port);
-    s.set_nodelay(true);
-    out.push_back(std::move(s));
+class EpollLoad {
+ public:
+  explicit EpollLoad(std::uint16_t port) : ep_(::epoll_create1(EPOLL_CLOEXEC)) {
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    for (int i = 0; i < kConnections; ++i) {
+      const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      if (fd >= 0) conns_.push_back(Conn{fd, 0, 0, {}});
+      if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        const int err = errno;
+        close_all();
+        throw std::system_error(err, std::generic_category(), "echo load: connect");
+      }
+      const int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+      epoll_event ev{};
+      ev.events = EPOLLIN;
+      ev.data.u32 = static_cast<std::uint32_t>(i);
+      ::epoll_ctl(ep_, EPOLL_CTL_ADD, fd, &ev);
+    }
   }
-  co_return static_cast<std::int64_t>(out.size());
-}
+  ~EpollLoad() { close_all(); }
 
-// Returns the number of messages whose echo came back intact.
-skein::Task<std::int64_t> one_connection(skein::TcpStream& s, std::size_t size, int id) {
-  std::vector<std::byte> out(size), in(size);
-  std::int64_t ok = 0;
-  for (int m = 0; m < kMessagesPerConnection; ++m) {
-    for (std::size_t i = 0; i < size; ++i) out[i] = static_cast<std::byte>(id * 31 + m * 7 + i);
-    co_await s.write_all(out);
-    co_await s.read_exact(in);
-    ok += in == out;
+  // kMessagesPerConnection closed-loop round trips on every connection;
+  // returns how many echoes came back intact (-1: the server stalled for 5 s).
+  std::int64_t run(std::size_t size) {
+    std::vector<std::byte> expected(size);
+    std::int64_t ok = 0;
+    int active = 0;
+    for (std::size_t i = 0; i < conns_.size(); ++i) {
+      conns_[i].message = 0;
+      conns_[i].received = 0;
+      conns_[i].in.resize(size);
+      send_message(static_cast<int>(i), 0, size, expected);
+      ++active;
+    }
+    epoll_event events[64];
+    while (active > 0) {
+      const int n = ::epoll_wait(ep_, events, 64, 5000);
+      if (n <= 0) return -1;
+      for (int e = 0; e < n; ++e) {
+        const int id = static_cast<int>(events[e].data.u32);
+        Conn& c = conns_[static_cast<std::size_t>(id)];
+        const ssize_t r = ::read(c.fd, c.in.data() + c.received, size - c.received);
+        if (r < 0 && errno == EAGAIN) continue;
+        if (r <= 0) return -1;
+        c.received += static_cast<std::size_t>(r);
+        if (c.received < size) continue;
+        fill(expected, id, c.message);
+        ok += c.in == expected;
+        c.received = 0;
+        if (++c.message < kMessagesPerConnection)
+          send_message(id, c.message, size, expected);
+        else
+          --active;
+      }
+    }
+    return ok;
   }
-  co_return ok;
-}
 
-skein::Task<std::int64_t> load(std::vector<skein::TcpStream>& conns, std::size_t size) {
-  std::vector<skein::JoinHandle<std::int64_t>> hs;
-  for (int i = 0; i < kConnections; ++i) hs.push_back(skein::spawn(one_connection(conns[i], size, i)));
-  std::int64_t ok = 0;
-  for (auto& h : hs) ok += co_await h;
-  co_return ok;
-}
+ private:
+  struct Conn {
+    int fd;
+    int message = 0;
+    std::size_t received = 0;
+    std::vector<std::byte> in;  // the echo being received
+  };
+  void close_all() noexcept {
+    for (Conn& c : conns_) ::close(c.fd);
+    conns_.clear();
+    ::close(ep_);
+  }
+  static void fill(std::vector<std::byte>& b, int id, int m) {
+    for (std::size_t i = 0; i < b.size(); ++i) b[i] = static_cast<std::byte>(id * 31 + m * 7 + static_cast<int>(i));
+  }
+  void send_message(int id, int m, std::size_t size, std::vector<std::byte>& scratch) {
+    fill(scratch, id, m);
+    for (std::size_t off = 0; off < size;) {  // 64 bytes: the socket buffer has room
+      const ssize_t w = ::send(conns_[static_cast<std::size_t>(id)].fd, scratch.data() + off, size - off, MSG_NOSIGNAL);
+      if (w < 0 && errno == EAGAIN) continue;
+      if (w <= 0) throw std::system_error(errno, std::generic_category(), "echo load: send");
+      off += static_cast<std::size_t>(w);
+    }
+  }
+
+  int ep_;
+  std::vector<Conn> conns_;
+};
 
 template <class Server>
 void run_echo(benchmark::State& state, const skein_bench::Params& p) {
   try {
     Server server(p.workers);
-    skein::Runtime client(skein::Options{.workers = 1, .thread_name_prefix = "cli-w"});
-    std::vector<skein::TcpStream> conns;
-    client.block_on(connect_all(server.port(), conns));
+    EpollLoad client(server.port());
     const std::size_t size = static_cast<std::size_t>(p.size);
     const std::int64_t per_iteration = std::int64_t{kConnections} * kMessagesPerConnection;
     skein_bench::BusyCores busy;
     const std::uint64_t cpu0 = server_cpu_ns();
     std::int64_t iterations = 0;
     for (auto _ : state) {
-      if (!skein_bench::expect_eq(state, client.block_on(load(conns, size)), per_iteration, "intact echoes")) return;
+      if (!skein_bench::expect_eq(state, client.run(size), per_iteration, "intact echoes")) return;
       ++iterations;
     }
     const double server_ns = static_cast<double>(server_cpu_ns() - cpu0);
     busy.report(state);
     if (iterations > 0)
       state.counters["server_us_per_msg"] = server_ns / 1e3 / static_cast<double>(iterations * per_iteration);
-    conns.clear();
   } catch (const std::exception& e) {
     state.SkipWithError(e.what());
   }
