@@ -97,7 +97,11 @@ def main(argv):
             if workload == "echo" and s and not s.error:
                 line += f"   {s.items_per_second / 1e3:.0f}k msgs/s, server {s.server_us_per_msg:.2f} µs/msg"
                 if c and not c.error:
-                    line += f" ({comp} {c.server_us_per_msg:.2f})"
+                    line += f" ({comp} {c.server_us_per_msg:.2f}"
+                    bare = by_key.get((workload, "uring", size, w))
+                    if bare and not bare.error:
+                        line += f", bare io_uring {bare.server_us_per_msg:.2f}"
+                    line += ")"
                 if w == 2:
                     ok = s.items_per_second >= ECHO_RATE_TARGET and (
                         not c or c.error or s.server_us_per_msg < c.server_us_per_msg)

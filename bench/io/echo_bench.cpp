@@ -6,6 +6,8 @@
 //   skein  a Runtime, one task per connection as in the echo_server example,
 //          but thread-per-core like the baseline: connection k is pinned to
 //          worker k mod workers (spawn_on)
+//   uring  a second baseline: a bare io_uring loop per thread, no runtime
+//          (bare_uring_server.hpp), the floor for a runtime on io_uring
 //   epoll  the baseline: a plain thread-per-core epoll server, one epoll
 //          instance per thread; thread 0 accepts and gives connection k to
 //          thread k mod threads (as the skein server does, so both spread
@@ -36,6 +38,7 @@
 #include <thread>
 #include <vector>
 
+#include "io/bare_uring_server.hpp"
 #include "registry.hpp"
 #include "runners.hpp"
 #include "skein/runtime.hpp"
@@ -196,7 +199,14 @@ class EpollServer {
   std::vector<std::thread> threads_;
 };
 
-// ---- the load generator (the same for both servers) ----
+// ---- the bare io_uring baseline (bare_uring_server.hpp) ----
+
+class UringServer : public bench_io::BareUringServer {
+ public:
+  explicit UringServer(int threads) : BareUringServer(threads, kConnections) {}
+};
+
+// ---- the load generator (the same for every server) ----
 //
 // Plain epoll on the benchmark's own thread: its cost per message does not
 // change with the skein under test, so a change in skein moves only the skein
@@ -327,5 +337,7 @@ SKEIN_BENCH_WORKLOAD(echo) {
           .sizes = {64},
           .quick_sizes = {64},
           .tasks = echo_messages,
-          .impls = {{"skein", run_echo<SkeinServer>}, {"epoll", run_echo<EpollServer>}}};
+          .impls = {{"skein", run_echo<SkeinServer>},
+                    {"epoll", run_echo<EpollServer>},
+                    {"uring", run_echo<UringServer>}}};
 }
