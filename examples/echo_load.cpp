@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "skein/join_handle.hpp"
+#include "skein/resolve.hpp"
 #include "skein/runtime.hpp"
 #include "skein/spawn.hpp"
 #include "skein/tcp.hpp"
@@ -93,17 +94,22 @@ int main(int argc, char** argv) {
     usage("need 1 <= CONNS <= 100000, 1 <= SIZE <= 64 MiB, SECONDS >= 1");
   const auto colon = target.rfind(':');
   if (colon == std::string::npos) usage("HOST:PORT expected");
-  skein::SocketAddr addr;
+  int port = 0;
   try {
-    const int port = std::stoi(target.substr(colon + 1));
-    if (port < 1 || port > 65535) usage("PORT must be 1..65535");
-    addr = skein::SocketAddr::parse(target.substr(0, colon), static_cast<std::uint16_t>(port));
+    port = std::stoi(target.substr(colon + 1));
   } catch (const std::exception& e) {
     usage(e.what());
   }
+  if (port < 1 || port > 65535) usage("PORT must be 1..65535");
 
   std::vector<ConnResult> results(static_cast<std::size_t>(conns));
   skein::Runtime rt(skein::Options{.workers = static_cast<std::size_t>(workers)});
+  skein::SocketAddr addr;
+  try {  // HOST may be a name: the first address it resolves to
+    addr = rt.block_on(skein::lookup_host(target.substr(0, colon), static_cast<std::uint16_t>(port))).front();
+  } catch (const std::exception& e) {
+    usage(e.what());
+  }
   const auto start = Clock::now();
   const auto end = start + std::chrono::seconds(seconds);
   rt.block_on([](skein::SocketAddr addr, std::size_t size, Clock::time_point end,

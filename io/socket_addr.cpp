@@ -1,34 +1,42 @@
-// SocketAddr: parsing and printing IPv4/IPv6 addresses.
+// SocketAddr: parsing and printing IPv4/IPv6 addresses (socket_addr.hpp).
 #include <arpa/inet.h>
 
 #include <cstring>
 #include <stdexcept>
 #include <string>
 
-#include "skein/tcp.hpp"
+#include "skein/socket_addr.hpp"
 
 namespace skein {
 
-SocketAddr SocketAddr::parse(std::string_view ip, std::uint16_t port) {
+std::optional<SocketAddr> SocketAddr::try_parse(std::string_view ip, std::uint16_t port) noexcept {
+  if (ip == "localhost") ip = "127.0.0.1";
+  if (ip.size() >= 2 && ip.front() == '[' && ip.back() == ']') ip = ip.substr(1, ip.size() - 2);
+  char text[INET6_ADDRSTRLEN + 1];
+  if (ip.empty() || ip.size() >= sizeof text) return std::nullopt;
+  std::memcpy(text, ip.data(), ip.size());
+  text[ip.size()] = '\0';
   SocketAddr a;
-  std::string s(ip);
-  if (s == "localhost") s = "127.0.0.1";
-  if (!s.empty() && s.front() == '[' && s.back() == ']') s = s.substr(1, s.size() - 2);
   auto* v4 = reinterpret_cast<sockaddr_in*>(&a.storage_);
   auto* v6 = reinterpret_cast<sockaddr_in6*>(&a.storage_);
-  if (inet_pton(AF_INET, s.c_str(), &v4->sin_addr) == 1) {
+  if (inet_pton(AF_INET, text, &v4->sin_addr) == 1) {
     v4->sin_family = AF_INET;
     v4->sin_port = htons(port);
     a.len_ = sizeof(sockaddr_in);
-  } else if (inet_pton(AF_INET6, s.c_str(), &v6->sin6_addr) == 1) {
+  } else if (inet_pton(AF_INET6, text, &v6->sin6_addr) == 1) {
     v6->sin6_family = AF_INET6;
     v6->sin6_port = htons(port);
     a.len_ = sizeof(sockaddr_in6);
   } else {
-    throw std::invalid_argument("skein::SocketAddr::parse: '" + std::string(ip) +
-                                "' is not a numeric IPv4/IPv6 address (names other than localhost are not resolved)");
+    return std::nullopt;
   }
   return a;
+}
+
+SocketAddr SocketAddr::parse(std::string_view ip, std::uint16_t port) {
+  if (auto a = try_parse(ip, port)) return *a;
+  throw std::invalid_argument("skein::SocketAddr::parse: '" + std::string(ip) +
+                              "' is not a numeric IPv4/IPv6 address (resolve host names with skein::lookup_host)");
 }
 
 SocketAddr SocketAddr::from(const sockaddr* sa, socklen_t len) {

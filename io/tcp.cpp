@@ -8,9 +8,11 @@
 #include <chrono>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include "io/operation.hpp"
 #include "io/socket_util.hpp"
+#include "skein/resolve.hpp"
 #include "skein/time.hpp"
 
 namespace skein {
@@ -44,6 +46,21 @@ Task<TcpStream> TcpStream::connect(SocketAddr addr) {
                                     [&](io_uring_sqe* sqe) { io_uring_prep_connect(sqe, fd, addr.data(), addr.size()); });
   if (r < 0) throw_errno(-r, "skein::TcpStream::connect to " + addr.to_string());
   co_return s;
+}
+
+Task<TcpStream> TcpStream::connect(std::string host, std::uint16_t port) {
+  const std::vector<SocketAddr> addrs = co_await lookup_host(host, port);
+  std::string tried;
+  for (std::size_t i = 0; i < addrs.size(); ++i) {
+    try {
+      co_return co_await connect(addrs[i]);
+    } catch (const std::system_error& e) {
+      tried += (tried.empty() ? "" : ", ") + addrs[i].to_string();
+      if (i + 1 == addrs.size())
+        throw std::system_error(e.code(), "skein::TcpStream::connect to '" + host + "' (tried " + tried + ")");
+    }
+  }
+  throw std::logic_error("skein::TcpStream::connect: lookup_host returned no address");  // unreachable
 }
 
 Task<std::size_t> TcpStream::read(std::span<std::byte> buf) {

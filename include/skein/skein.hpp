@@ -12,6 +12,8 @@
 
 // I/O on io_uring.
 #include "skein/file.hpp"
+#include "skein/resolve.hpp"
+#include "skein/socket_addr.hpp"
 #include "skein/tcp.hpp"
 #include "skein/time.hpp"
 #include "skein/udp.hpp"

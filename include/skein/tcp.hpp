@@ -31,34 +31,10 @@
 #include <string>
 #include <string_view>
 
+#include "skein/socket_addr.hpp"
 #include "skein/task.hpp"
 
 namespace skein {
-
-// An IPv4 or IPv6 address and port.
-class SocketAddr {
- public:
-  SocketAddr() = default;
-  // `ip` is a numeric IPv4 or IPv6 address ("127.0.0.1", "::1", "0.0.0.0",
-  // "::") or "localhost". Throws std::invalid_argument otherwise.
-  static SocketAddr parse(std::string_view ip, std::uint16_t port);
-  static SocketAddr from(const sockaddr* sa, socklen_t len);
-
-  int family() const noexcept { return storage_.ss_family; }
-  std::uint16_t port() const noexcept;
-  std::string ip() const;
-  std::string to_string() const;  // "1.2.3.4:80", "[::1]:80"
-
-  const sockaddr* data() const noexcept { return reinterpret_cast<const sockaddr*>(&storage_); }
-  sockaddr* data() noexcept { return reinterpret_cast<sockaddr*>(&storage_); }
-  socklen_t size() const noexcept { return len_; }
-  void set_size(socklen_t n) noexcept { len_ = n; }
-  static constexpr socklen_t capacity() noexcept { return sizeof(sockaddr_storage); }
-
- private:
-  sockaddr_storage storage_{};
-  socklen_t len_ = 0;
-};
 
 // read_exact found the end of the stream before the buffer was full.
 class unexpected_eof : public std::runtime_error {
@@ -78,7 +54,10 @@ class TcpStream {
   ~TcpStream() { close(); }
 
   static Task<TcpStream> connect(SocketAddr addr);
-  static Task<TcpStream> connect(std::string_view ip, std::uint16_t port) { return connect(SocketAddr::parse(ip, port)); }
+  // A numeric address or a host name (skein::lookup_host): each address it
+  // resolves to is tried in turn; the first that accepts wins. If none does,
+  // the last one's error is thrown, naming every address tried.
+  static Task<TcpStream> connect(std::string host, std::uint16_t port);
 
   // At most buf.size() bytes; 0 at end of stream (or for an empty buffer).
   Task<std::size_t> read(std::span<std::byte> buf);

@@ -14,7 +14,7 @@
 #include <string_view>
 
 #include "skein/task.hpp"
-#include "skein/tcp.hpp"  // SocketAddr
+#include "skein/socket_addr.hpp"
 
 namespace skein {
 
