@@ -28,22 +28,14 @@
 #include <thread>
 #include <vector>
 
+#include "io/loopback_listener.hpp"
+
 namespace bench_io {
 
 class BareUringServer {
  public:
   BareUringServer(int threads, int connections) : connections_(connections), fds_(static_cast<std::size_t>(threads)) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    const int one = 1;
-    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(listen_fd_, 1024) != 0)
-      throw std::system_error(errno, std::generic_category(), "bare io_uring baseline: bind/listen");
-    socklen_t len = sizeof a;
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    listen_fd_ = listen_on_loopback(0, port_, "bare io_uring baseline");
     stop_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_SEMAPHORE);  // one count per thread
     for (int i = 0; i < threads; ++i) threads_.emplace_back([this, i] { run(i); });
   }

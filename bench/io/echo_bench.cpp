@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "io/bare_uring_server.hpp"
+#include "io/loopback_listener.hpp"
 #include "registry.hpp"
 #include "runners.hpp"
 #include "skein/runtime.hpp"
@@ -113,17 +114,7 @@ class SkeinServer {
 class EpollServer {
  public:
   explicit EpollServer(int threads) {
-    listen_fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    const int one = 1;
-    ::setsockopt(listen_fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::bind(listen_fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || ::listen(listen_fd_, 1024) != 0)
-      throw std::system_error(errno, std::generic_category(), "epoll baseline: bind/listen");
-    socklen_t len = sizeof a;
-    ::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&a), &len);
-    port_ = ntohs(a.sin_port);
+    listen_fd_ = bench_io::listen_on_loopback(SOCK_NONBLOCK, port_, "epoll baseline");
     stop_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     for (int i = 0; i < threads; ++i) epoll_fds_.push_back(::epoll_create1(EPOLL_CLOEXEC));
     for (int i = 0; i < threads; ++i) threads_.emplace_back([this, i] { run(i); });

@@ -185,12 +185,19 @@ TEST(Tcp, ConnectionRefused) {
     port = l.local_port();
   }  // closed: nobody listens there now
   rt.block_on([](std::uint16_t port) -> Task<void> {
-    try {
-      co_await TcpStream::connect("127.0.0.1", port);
-      ADD_FAILURE() << "connected to a closed port";
-    } catch (const std::system_error& e) {
-      EXPECT_EQ(e.code().value(), ECONNREFUSED) << e.what();
-      EXPECT_NE(std::string(e.what()).find("connect"), std::string::npos) << e.what();
+    // A numeric address, and a name (resolved through getaddrinfo: "127.1"
+    // is 127.0.0.1 the inet_aton way), whose error names every address tried.
+    for (const char* host : {"127.0.0.1", "127.1"}) {
+      try {
+        co_await TcpStream::connect(host, port);
+        ADD_FAILURE() << "connected to a closed port via " << host;
+      } catch (const std::system_error& e) {
+        EXPECT_EQ(e.code().value(), ECONNREFUSED) << e.what();
+        EXPECT_NE(std::string(e.what()).find("connect"), std::string::npos) << e.what();
+        if (std::string(host) == "127.1")
+          EXPECT_NE(std::string(e.what()).find("tried 127.0.0.1:" + std::to_string(port)), std::string::npos)
+              << e.what();
+      }
     }
   }(port));
 }
