@@ -20,6 +20,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdint>
 #include <latch>
@@ -38,8 +39,17 @@ class BareUringServer {
     listen_fd_ = listen_on_loopback(0, port_, "bare io_uring baseline");
     stop_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_SEMAPHORE);  // one count per thread
     for (int i = 0; i < threads; ++i) threads_.emplace_back([this, i] { run(i); });
+    rings_ready_.wait();
+    if (const int err = ring_error_.load()) {
+      stop();
+      throw std::system_error(err, std::system_category(), "bare io_uring baseline: io_uring_queue_init");
+    }
   }
-  ~BareUringServer() {
+  ~BareUringServer() { stop(); }
+  std::uint16_t port() const { return port_; }
+
+ private:
+  void stop() noexcept {
     const std::uint64_t n = threads_.size();
     ::shutdown(listen_fd_, SHUT_RDWR);  // ends an accept still waiting (the bench failed early)
     [[maybe_unused]] ssize_t r = ::write(stop_fd_, &n, sizeof n);
@@ -49,9 +59,6 @@ class BareUringServer {
     ::close(stop_fd_);
     ::close(listen_fd_);
   }
-  std::uint16_t port() const { return port_; }
-
- private:
   struct Conn {
     int fd;
     char buf[16 * 1024];
@@ -90,12 +97,20 @@ class BareUringServer {
 
   void run(int index) {
     pthread_setname_np(pthread_self(), ("srv-u" + std::to_string(index)).c_str());
-    if (index == 0) accept_all();
-    accepted_.arrive_and_wait();
+    // The ring is created on its own thread (SINGLE_ISSUER); the constructor
+    // waits for every ring and throws if one was refused.
     io_uring ring;
     io_uring_params p{};
     p.flags = IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_TASKRUN_FLAG;
-    if (io_uring_queue_init_params(256, &ring, &p) != 0) return;
+    const int r = io_uring_queue_init_params(256, &ring, &p);
+    if (r != 0) ring_error_.store(-r);
+    rings_ready_.count_down();
+    if (r != 0) {
+      accepted_.count_down();  // the others must not wait for us
+      return;
+    }
+    if (index == 0 && ring_error_.load() == 0) accept_all();
+    accepted_.arrive_and_wait();
     std::vector<Conn> conns(fds_[static_cast<std::size_t>(index)].size());
     for (std::size_t i = 0; i < conns.size(); ++i) {
       conns[i].fd = fds_[static_cast<std::size_t>(index)][i];
@@ -133,6 +148,8 @@ class BareUringServer {
   std::uint16_t port_ = 0;
   const int connections_;
   std::vector<std::vector<int>> fds_;  // per thread; written by thread 0 before the latch
+  std::latch rings_ready_{static_cast<std::ptrdiff_t>(fds_.size())};
+  std::atomic<int> ring_error_{0};  // errno of a refused ring
   std::latch accepted_{static_cast<std::ptrdiff_t>(fds_.size())};
   std::vector<std::thread> threads_;
 };
