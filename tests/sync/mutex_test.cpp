@@ -148,4 +148,55 @@ TEST(Mutex, UncontendedLockInAHotLoopYields) {
   }());
 }
 
+// Each acquisition records whether another task was queued on the mutex.
+Task<void> lock_loop(Mutex* m, int times, std::int64_t* counter, int* saw_queue) {
+  for (int i = 0; i < times; ++i) {
+    auto g = co_await m->lock();
+    ++*counter;
+    if (m->waiting() > 0) ++*saw_queue;
+  }
+}
+
+TEST(Mutex, ABudgetYieldNeverHappensWhileHoldingTheLock) {
+  // One worker: the tasks never run at the same time, so a task can only
+  // find the mutex taken if its holder yielded while holding it. Taking the
+  // lock and then paying the budget's yield did exactly that, and with FIFO
+  // hand-off the queue never drained again (a lock convoy).
+  skein::Runtime rt(skein::Options{.workers = 1});
+  rt.block_on([]() -> Task<void> {
+    Mutex m;
+    std::int64_t counter = 0;
+    int saw_queue = 0;
+    std::vector<skein::JoinHandle<void>> hs;
+    for (int t = 0; t < 4; ++t) hs.push_back(skein::spawn(lock_loop(&m, 5'000, &counter, &saw_queue)));
+    for (auto& h : hs) co_await h;
+    EXPECT_EQ(counter, 20'000);
+    EXPECT_EQ(saw_queue, 0);
+    EXPECT_EQ(m.waiting(), 0u);
+  }());
+}
+
+Task<void> lock_forever(Mutex* m, std::atomic<int>* rounds) {
+  for (;;) {
+    auto g = co_await m->lock();
+    rounds->fetch_add(1, std::memory_order_relaxed);
+  }
+}
+
+TEST(Mutex, CancelDuringTheBudgetYieldLeavesTheLockFree) {
+  // The hot loop only suspends in the yield it takes before relocking once its
+  // budget is spent; the cancel lands there.
+  skein::Runtime rt(skein::Options{.workers = 1});
+  rt.block_on([]() -> Task<void> {
+    Mutex m;
+    std::atomic<int> rounds{0};
+    auto h = skein::spawn(lock_forever(&m, &rounds));
+    EXPECT_TRUE(co_await eventually([&] { return rounds.load() > 1'000; }));
+    h.cancel();
+    EXPECT_THROW(co_await h, skein::operation_canceled);
+    EXPECT_TRUE(m.try_lock());  // the cancelled task holds nothing
+    m.unlock();
+  }());
+}
+
 }  // namespace

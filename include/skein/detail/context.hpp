@@ -48,6 +48,12 @@ inline bool coop_consume() noexcept {
   return c.worker == nullptr;  // outside the runtime nothing is starved
 }
 
+// Whether coop_consume() would let the task go on, without consuming.
+inline bool coop_has_budget() noexcept {
+  const ThreadContext& c = tls_context;
+  return c.budget > 0 || c.worker == nullptr;
+}
+
 // Makes a suspended task runnable. Any thread. On the task's own worker it
 // goes to the local queue; elsewhere to the injection queue (or the pinned
 // worker's inbox) and a parked worker is woken if needed.
