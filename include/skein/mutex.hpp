@@ -29,16 +29,12 @@
 // not own the mutex.
 #pragma once
 
-#include <coroutine>
 #include <cstddef>
 #include <mutex>
-#include <optional>
 #include <stdexcept>
 #include <utility>
 
 #include "skein/cancel.hpp"
-#include "skein/spawn.hpp"
-#include "skein/task.hpp"
 
 namespace skein {
 
@@ -98,44 +94,15 @@ class Mutex {
     if (!detail::complete_one(waiters_, wake)) locked_ = false;  // else: handed off, stays locked
   }
 
-  // BUDGET: a task that has used its cooperative budget yields *before* it
-  // takes the mutex (a short helper task: yield, then lock), never while
-  // holding it. Taking it and then yielding, as other awaitables do with a
-  // completed operation, would let every other task on the worker queue up
-  // behind a holder that is not running; with FIFO hand-off that queue never
-  // drains, and each acquisition becomes a task switch (mutex_contended at 1
-  // worker: 37 -> 16 ms per million). A cancel requested meanwhile is seen at
-  // that yield.
-  class [[nodiscard]] LockAwaiter : public detail::SimpleWait<Mutex> {
+  // A task that has spent its budget yields before taking the mutex, never
+  // while holding it (detail::HeldAcquireWait).
+  class [[nodiscard]] LockAwaiter : public detail::HeldAcquireWait<Mutex> {
    public:
-    explicit LockAwaiter(Mutex& m) noexcept : SimpleWait(m) {}
-    LockAwaiter(LockAwaiter&& o) noexcept : SimpleWait(std::move(o)) {}
-
-    bool await_ready() {
-      if (!detail::coop_has_budget()) return false;  // await_suspend yields first
-      return SimpleWait::await_ready();
-    }
-    std::coroutine_handle<> await_suspend(std::coroutine_handle<> h) {
-      if (!detail::coop_has_budget()) {
-        relock_ = yield_then_lock(*p_);
-        relock_awaiter_.emplace(relock_);
-        return relock_awaiter_->await_suspend(h);  // runs the helper now, in this task
-      }
-      return SimpleWait::await_suspend(h) ? std::noop_coroutine() : h;
-    }
+    using HeldAcquireWait::HeldAcquireWait;
     Guard await_resume() {
-      if (relock_awaiter_) return relock_awaiter_->await_resume();
-      SimpleWait::await_resume();
+      HeldAcquireWait::await_resume();
       return Guard(*p_, std::adopt_lock);
     }
-
-   private:
-    static Task<Guard> yield_then_lock(Mutex& m) {
-      co_await detail::YieldAwaiter{};
-      co_return co_await m.lock();  // a fresh budget: the ordinary path
-    }
-    Task<Guard> relock_;
-    std::optional<Task<Guard>::Awaiter> relock_awaiter_;
   };
   // co_await: a Guard owning the mutex.
   LockAwaiter lock() noexcept { return LockAwaiter(*this); }

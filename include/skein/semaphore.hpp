@@ -54,8 +54,10 @@ class Semaphore {
     return permits_;
   }
 
-  class [[nodiscard]] Awaiter : public detail::SimpleWait<Semaphore> {
-    using SimpleWait::SimpleWait;
+  // A task that has spent its budget yields before taking a permit, never
+  // while holding it (detail::HeldAcquireWait).
+  class [[nodiscard]] Awaiter : public detail::HeldAcquireWait<Semaphore> {
+    using HeldAcquireWait::HeldAcquireWait;
   };
   Awaiter acquire() noexcept { return Awaiter(*this); }
 

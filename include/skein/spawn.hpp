@@ -50,13 +50,6 @@ inline std::int32_t checked_worker_index(const Scheduler& s, std::size_t worker)
   return static_cast<std::int32_t>(worker);
 }
 
-struct YieldAwaiter {
-  bool await_ready() const noexcept { return false; }
-  void await_suspend(std::coroutine_handle<> h) { schedule_yield(suspend_current(h)); }
-  // A yield is a suspension point: a cancelled task stops here.
-  void await_resume() const { throw_if_cancelled(current_task()); }
-};
-
 }  // namespace detail
 
 // Spawns `task` on the current runtime; it may run on any worker.

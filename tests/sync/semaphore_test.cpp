@@ -79,4 +79,29 @@ TEST(Semaphore, ReleaseWakesWaitersAndCancelTakesNoPermit) {
   }());
 }
 
+Task<void> acquire_loop(Semaphore* s, int times, int* entered, int* saw_queue) {
+  for (int i = 0; i < times; ++i) {
+    co_await s->acquire();
+    ++*entered;
+    if (s->waiting() > 0) ++*saw_queue;
+    s->release();
+  }
+}
+
+TEST(Semaphore, ABudgetYieldNeverHappensWhileHoldingAPermit) {
+  // One worker, one permit: a task finds the permit taken only if its holder
+  // yielded while holding it (see detail::HeldAcquireWait).
+  skein::Runtime rt(skein::Options{.workers = 1});
+  rt.block_on([]() -> Task<void> {
+    Semaphore s(1);
+    int entered = 0, saw_queue = 0;
+    std::vector<skein::JoinHandle<void>> hs;
+    for (int t = 0; t < 4; ++t) hs.push_back(skein::spawn(acquire_loop(&s, 5'000, &entered, &saw_queue)));
+    for (auto& h : hs) co_await h;
+    EXPECT_EQ(entered, 20'000);
+    EXPECT_EQ(saw_queue, 0);
+    EXPECT_EQ(s.available(), 1u);
+  }());
+}
+
 }  // namespace

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <stdexcept>
 
+#include "skein/detail/cancel_hook.hpp"
 #include "skein/detail/task_header.hpp"
 
 namespace skein::detail {
@@ -61,6 +62,14 @@ void schedule(TaskHeader* t);
 
 // Puts the running task at the back of the queue (yield, budget exhausted).
 void schedule_yield(TaskHeader* t);
+
+// co_await: back of the queue (skein::yield, and a budget paid before an
+// acquisition). A yield is a suspension point: a cancelled task stops here.
+struct YieldAwaiter {
+  bool await_ready() const noexcept { return false; }
+  void await_suspend(std::coroutine_handle<> h) { schedule_yield(suspend_current(h)); }
+  void await_resume() const { throw_if_cancelled(current_task()); }
+};
 
 // The budget rule for an awaitable whose operation can complete in
 // await_ready: with budget left the task goes on at once; without, the
