@@ -15,7 +15,7 @@
 // switch rate (bench mutex_contended, 2 workers: about 25 M lock/unlock per
 // second; a barging std::mutex between threads does more). A task never
 // yields for its budget while holding the mutex (see LockAwaiter), so on one
-// worker no queue forms at all (64 M lock/unlock per second).
+// worker no queue forms at all (about 62 M lock/unlock per second).
 //
 // ALGORITHM / MEMORY ORDER: a SpinLock guards `locked_` and the FIFO of
 // waiters; a task acquires the mutex under that lock, so the previous owner's
