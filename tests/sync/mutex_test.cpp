@@ -167,9 +167,7 @@ TEST(Mutex, ABudgetYieldNeverHappensWhileHoldingTheLock) {
     Mutex m;
     std::int64_t counter = 0;
     int saw_queue = 0;
-    std::vector<skein::JoinHandle<void>> hs;
-    for (int t = 0; t < 4; ++t) hs.push_back(skein::spawn(lock_loop(&m, 5'000, &counter, &saw_queue)));
-    for (auto& h : hs) co_await h;
+    co_await skein_test::spawn_all_and_join(4, [&](int) { return lock_loop(&m, 5'000, &counter, &saw_queue); });
     EXPECT_EQ(counter, 20'000);
     EXPECT_EQ(saw_queue, 0);
     EXPECT_EQ(m.waiting(), 0u);

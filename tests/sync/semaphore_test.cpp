@@ -95,9 +95,7 @@ TEST(Semaphore, ABudgetYieldNeverHappensWhileHoldingAPermit) {
   rt.block_on([]() -> Task<void> {
     Semaphore s(1);
     int entered = 0, saw_queue = 0;
-    std::vector<skein::JoinHandle<void>> hs;
-    for (int t = 0; t < 4; ++t) hs.push_back(skein::spawn(acquire_loop(&s, 5'000, &entered, &saw_queue)));
-    for (auto& h : hs) co_await h;
+    co_await skein_test::spawn_all_and_join(4, [&](int) { return acquire_loop(&s, 5'000, &entered, &saw_queue); });
     EXPECT_EQ(entered, 20'000);
     EXPECT_EQ(saw_queue, 0);
     EXPECT_EQ(s.available(), 1u);

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <vector>
 
 #include "skein/spawn.hpp"
 #include "skein/task.hpp"
@@ -39,6 +40,15 @@ skein::Task<bool> eventually(Pred pred) {
     co_await skein::yield();
   }
   co_return true;
+}
+
+// Spawns make(0) ... make(count - 1) (each a skein::Task<void>) and awaits
+// them all.
+template <class Make>
+skein::Task<void> spawn_all_and_join(int count, Make make) {
+  std::vector<skein::JoinHandle<void>> hs;
+  for (int i = 0; i < count; ++i) hs.push_back(skein::spawn(make(i)));
+  for (auto& h : hs) co_await h;
 }
 
 }  // namespace skein_test
