@@ -207,14 +207,11 @@ class UringServer : public bench_io::BareUringServer {
 class EpollLoad {
  public:
   explicit EpollLoad(std::uint16_t port) : ep_(::epoll_create1(EPOLL_CLOEXEC)) {
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = htons(port);
+    const sockaddr_in a = bench_io::loopback_address(port);
     for (int i = 0; i < kConnections; ++i) {
       const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
       if (fd >= 0) conns_.push_back(Conn{fd, 0, 0, {}});
-      if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+      if (fd < 0 || ::connect(fd, reinterpret_cast<const sockaddr*>(&a), sizeof a) != 0) {
         const int err = errno;
         close_all();
         throw std::system_error(err, std::generic_category(), "echo load: connect");

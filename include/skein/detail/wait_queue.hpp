@@ -351,14 +351,13 @@ class HeldAcquireWait : public SimpleWait<P> {
   std::coroutine_handle<> await_suspend(std::coroutine_handle<> h) {
     if (!coop_has_budget()) {
       later_.emplace(yield_then_acquire(*this->p_));
-      later_awaiter_.emplace(*later_);
-      return later_awaiter_->await_suspend(h);  // runs the helper now, in this task
+      return typename Task<void>::Awaiter(*later_).await_suspend(h);  // runs the helper now, in this task
     }
     return SimpleWait<P>::await_suspend(h) ? std::noop_coroutine() : std::coroutine_handle<>(h);
   }
   void await_resume() {
-    if (later_awaiter_)
-      later_awaiter_->await_resume();  // rethrows the helper's cancellation or abandonment
+    if (later_)
+      typename Task<void>::Awaiter(*later_).await_resume();  // rethrows the helper's cancellation or abandonment
     else
       SimpleWait<P>::await_resume();
   }
@@ -368,8 +367,7 @@ class HeldAcquireWait : public SimpleWait<P> {
     co_await YieldAwaiter{};
     co_await SimpleWait<P>(p);  // a fresh budget: the ordinary path
   }
-  std::optional<Task<void>> later_;
-  std::optional<Task<void>::Awaiter> later_awaiter_;
+  std::optional<Task<void>> later_;  // the helper, once the budget was spent
 };
 
 // Tasks waiting in `list` right now (for tests and diagnostics).
