@@ -149,29 +149,55 @@ TEST(Timer, ManySleepers) {
   EXPECT_LT(Clock::now() - t0, 60s);
 }
 
+// A task woken by worker 0's timers may resume on worker 1. The imbalance is
+// built, not hoped for (two evenly loaded workers need not steal at all): a
+// spinner pinned to worker 1 holds it while every sleeper starts, so all of
+// them sleep on worker 0's ring; once worker 1 is let go, the sleepers wake
+// together into worker 0's I/O-ready list, and worker 1 can only get work by
+// stealing what the backlog valve releases.
 TEST(Timer, TasksMigrateBetweenWorkersAcrossSleeps) {
   skein::Runtime rt(skein::Options{.workers = 2});
   SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  constexpr int kSleepers = 200;
   std::atomic<int> migrations{0};
   std::atomic<int> finished{0};
-  rt.block_on([&]() -> Task<void> {
-    std::vector<skein::JoinHandle<void>> hs;
-    for (int t = 0; t < 200; ++t)
-      hs.push_back(skein::spawn([](std::atomic<int>& migrations, std::atomic<int>& finished) -> Task<void> {
-        int last = skein::this_worker::index();
+  std::atomic<int> asleep{0};
+  std::atomic<bool> holding{false};
+  std::atomic<bool> let_go{false};
+  auto holder = rt.spawn_on(1, [](std::atomic<bool>& holding, std::atomic<bool>& let_go) -> Task<void> {
+    holding.store(true);
+    while (!let_go.load()) std::this_thread::yield();  // no await: worker 1 runs nothing else
+    co_return;
+  }(holding, let_go));
+  const int started_on_0 = rt.spawn_on(0, [&]() -> Task<int> {
+    while (!holding.load()) co_await skein::yield();
+    std::vector<skein::JoinHandle<int>> hs;
+    for (int t = 0; t < kSleepers; ++t)
+      hs.push_back(skein::spawn([](std::atomic<int>& asleep, std::atomic<int>& migrations,
+                                   std::atomic<int>& finished) -> Task<int> {
+        const int first = skein::this_worker::index();
+        int last = first;
         for (int i = 0; i < 20; ++i) {
+          if (i == 0) asleep.fetch_add(1);
           co_await skein::sleep_for(1ms);
-          volatile unsigned spin = 0;  // some work so that queues fill and thieves steal
+          volatile unsigned spin = 0;  // some work, so that worker 0 falls behind
           for (int k = 0; k < 20'000; ++k) spin = spin + k;
           const int now = skein::this_worker::index();
           if (now != last) migrations.fetch_add(1, std::memory_order_relaxed);
           last = now;
         }
         finished.fetch_add(1, std::memory_order_relaxed);
-      }(migrations, finished)));
-    for (auto& h : hs) co_await h;
-  }());
-  EXPECT_EQ(finished.load(), 200);
+        co_return first;
+      }(asleep, migrations, finished)));
+    while (asleep.load() < kSleepers) co_await skein::yield();
+    let_go.store(true);
+    int on_0 = 0;
+    for (auto& h : hs) on_0 += (co_await h) == 0;
+    co_return on_0;
+  }()).wait();
+  holder.wait();
+  EXPECT_EQ(finished.load(), kSleepers);
+  EXPECT_EQ(started_on_0, kSleepers) << "worker 1 was held: every sleeper must have started on worker 0";
   EXPECT_GT(migrations.load(), 0) << "no task ever resumed on another worker";
 }
 
