@@ -278,13 +278,16 @@ TEST(Scheduler, SpawnBlockingGrowsAndPropagatesExceptions) {
 }
 
 TEST(Scheduler, ShutdownWaitsForRunningBlockingJobsAndReportsQueuedOnes) {
-  std::atomic<bool> release{false};
+  std::atomic<bool> started{false}, release{false};
   skein::Runtime rt(skein::Options{.workers = 1, .max_blocking_threads = 1});
-  auto running = skein::spawn_blocking(rt, [&release] {
+  auto running = skein::spawn_blocking(rt, [&started, &release] {
+    started.store(true);
     while (!release.load()) std::this_thread::sleep_for(1ms);
     return 1;
   });
-  while (rt.stats().blocking_threads == 0) std::this_thread::sleep_for(1ms);
+  // Started, not merely a pool thread created: a thread that exists but has
+  // not yet taken the job would leave four jobs unstarted.
+  while (!started.load()) std::this_thread::sleep_for(1ms);
   std::vector<skein::JoinHandle<int>> queued;
   for (int i = 0; i < 3; ++i) queued.push_back(skein::spawn_blocking(rt, [] { return 2; }));
   std::thread releaser([&release] {
