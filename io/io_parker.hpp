@@ -58,6 +58,7 @@ class IoParker final : public detail::Parker {
   void park() override;
   void unpark() override;
   bool poll_events() override;
+  std::uint64_t pending_timers() const noexcept override { return timers_.published_size(); }
 
   // The parker of the worker running the caller. Throws std::logic_error on a
   // thread that is not a skein worker, and std::system_error (with the

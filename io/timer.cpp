@@ -1,12 +1,15 @@
-// sleep_until and with_timeout's deadline: nodes in the worker's timer heap.
-// The completion/cancel protocol is RingOp's (operation.hpp).
+// sleep_until and with_deadline's scope: nodes in the worker's timer heap.
+// A sleeper's completion/cancel protocol is RingOp's (operation.hpp); a
+// deadline's is DeadlineTimer's (below) and the cancel hook's (cancel_hook.hpp).
 #include <atomic>
 #include <system_error>
 #include <thread>
 
+#include "io/io_context.hpp"
 #include "io/io_parker.hpp"
 #include "io/operation.hpp"
-#include "skein/join_handle.hpp"
+#include "skein/detail/cancel_hook.hpp"
+#include "skein/detail/context.hpp"
 #include "skein/time.hpp"
 
 namespace skein {
@@ -62,16 +65,29 @@ Task<void> sleep_until(Clock::time_point deadline) { co_await SleepAwaiter(deadl
 
 namespace detail {
 
+// with_deadline's timer. Heap-allocated because it has two owners on two
+// threads: the timer heap of the worker that armed it (fires or drops it) and
+// the scope in the task's frame (which may be running on another worker by
+// then).
 // STATE (atomic): kArmed -> kFiring -> kFired (the owner's timer), or
-// kArmed -> kDisarmed (the guard, any thread). The guard that loses the CAS
-// to a firing waits for kFired, so request_cancel never runs on a task that
-// has moved on. Two references (the heap, the guard); acq_rel on the count so
+// kArmed -> kDisarmed (the scope, any thread). A scope that loses the CAS to
+// a firing waits for kFired, so the timer never touches a task that has left
+// the scope. Two references (the heap, the scope); acq_rel on the count so
 // the last one sees every write before deleting.
+// A scope closed on the arming worker (the usual case: I/O-woken tasks stay
+// on their worker) also takes the node out of the heap at once, so a server
+// with 30 s timeouts does not keep 30 s of disarmed timers queued. Closed on
+// another worker, the node stays queued until its deadline, then is dropped
+// unfired.
 struct DeadlineTimer : io::TimerNode {
   static constexpr std::uint8_t kArmed = 0, kFiring = 1, kFired = 2, kDisarmed = 3;
   std::atomic<std::uint8_t> state{kArmed};
   std::atomic<std::uint8_t> refs{2};
   TaskHeader* target = nullptr;
+  io::IoParker* owner = nullptr;  // whose heap holds it
+
+  static void* operator new(std::size_t n) { return frame_alloc(n); }
+  static void operator delete(void* p, std::size_t n) noexcept { frame_free(p, n); }
 
   void unref() noexcept {
     if (refs.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
@@ -80,7 +96,7 @@ struct DeadlineTimer : io::TimerNode {
     auto* self = static_cast<DeadlineTimer*>(n);
     std::uint8_t expected = kArmed;
     if (self->state.compare_exchange_strong(expected, kFiring, std::memory_order_acq_rel)) {
-      request_cancel(self->target);
+      request_deadline_stop(self->target);
       self->state.store(kFired, std::memory_order_release);
     }
     self->unref();
@@ -88,15 +104,14 @@ struct DeadlineTimer : io::TimerNode {
   static void on_drop(io::TimerNode* n) noexcept { static_cast<DeadlineTimer*>(n)->unref(); }
 };
 
-// Arms a timer on the calling worker that cancels the running task at
-// `deadline` (request_cancel).
-DeadlineTimer* arm_deadline(Clock::time_point deadline) {
+DeadlineScope::DeadlineScope(Clock::time_point deadline) {
   io::IoParker& p = io::IoParker::current("with_timeout");
-  TaskHeader* me = current_task();
-  if (!me) throw std::logic_error("skein::with_timeout: not inside a skein task");
+  task_ = current_task();
+  if (!task_) throw std::logic_error("skein::with_timeout: not inside a skein task");
   auto* t = new DeadlineTimer();
   t->deadline_ns = to_ns(deadline);
-  t->target = me;
+  t->target = task_;
+  t->owner = &p;
   t->fire = &DeadlineTimer::on_fire;
   t->drop = &DeadlineTimer::on_drop;
   try {
@@ -105,107 +120,36 @@ DeadlineTimer* arm_deadline(Clock::time_point deadline) {
     delete t;
     throw;
   }
-  return t;
+  timer_ = t;
 }
 
-// Any thread, once; true if the timer fired (waits for a firing in progress).
-bool disarm_deadline(DeadlineTimer* t) noexcept {
+bool DeadlineScope::close() noexcept {
+  DeadlineTimer* t = std::exchange(timer_, nullptr);
+  if (!t) return fired_;
   std::uint8_t expected = DeadlineTimer::kArmed;
-  bool fired = false;
-  if (!t->state.compare_exchange_strong(expected, DeadlineTimer::kDisarmed, std::memory_order_acq_rel)) {
+  if (t->state.compare_exchange_strong(expected, DeadlineTimer::kDisarmed, std::memory_order_acq_rel)) {
+    // On the arming worker nothing else touches its heap now: the heap's
+    // reference goes with the node.
+    if (io::tls_io_parker == t->owner && t->owner->timers().remove(t)) t->unref();
+  } else {
     // acquire: pairs with the release store of kFired.
     while (t->state.load(std::memory_order_acquire) == DeadlineTimer::kFiring) std::this_thread::yield();
-    fired = t->state.load(std::memory_order_acquire) == DeadlineTimer::kFired;
+    fired_ = t->state.load(std::memory_order_acquire) == DeadlineTimer::kFired;
   }
+  // The unit the firing added stops the task only while the scope is open.
+  // Relaxed is enough: this task's own thread reads its flags next, and the
+  // firing's RMW is ordered before ours by the acquire above.
+  if (fired_) task_->flags.fetch_sub(kDeadlineUnit, std::memory_order_relaxed);
   t->unref();
-  return fired;
+  return fired_;
 }
 
-namespace {
-
-class DeadlineGuard {
- public:
-  explicit DeadlineGuard(Clock::time_point deadline) : t_(arm_deadline(deadline)) {}
-  DeadlineGuard(const DeadlineGuard&) = delete;
-  DeadlineGuard& operator=(const DeadlineGuard&) = delete;
-  ~DeadlineGuard() { disarm(); }
-  bool disarm() noexcept {
-    if (t_) {
-      fired_ = disarm_deadline(t_);
-      t_ = nullptr;
-    }
-    return fired_;
-  }
-
- private:
-  DeadlineTimer* t_;
-  bool fired_ = false;
-};
-
-}  // namespace
-
-Task<void> run_with_deadline(Task<void> inner, Clock::time_point deadline) {
-  DeadlineGuard guard(deadline);
-  try {
-    co_await std::move(inner);
-  } catch (const operation_canceled&) {
-    // Our own deadline cancelled us: a timeout. Anything else: as it came.
-    if (guard.disarm())
-      throw std::system_error(std::make_error_code(std::errc::timed_out), "skein::with_timeout: deadline passed");
-    throw;
-  }
+bool DeadlineScope::timed_out() const noexcept {
+  return fired_ && !(task_->flags.load(std::memory_order_acquire) & kCancelRequested);
 }
+
+void throw_timed_out(const char* what) { throw std::system_error(std::make_error_code(std::errc::timed_out), what); }
 
 }  // namespace detail
-
-namespace {
-
-// Awaits the spawned child and forwards a cancellation of the caller to it:
-// the child stops at its current or next suspension point and the join
-// rethrows its operation_canceled. The hook is armed before the join can
-// complete and disarmed (waiting for a running hook) before the result is
-// taken, so the child's state is alive whenever the hook touches it.
-class CancelForwardingJoin {
- public:
-  explicit CancelForwardingJoin(JoinHandle<void>& h) : handle_(h), inner_(h) {
-    hook_.self = this;
-    hook_.fn = &CancelForwardingJoin::on_cancel;
-  }
-  bool await_ready() { return inner_.await_ready(); }
-  bool await_suspend(std::coroutine_handle<> h) {
-    me_ = detail::current_task();
-    if (!me_) throw std::logic_error("skein::with_timeout: not inside a skein task");
-    detail::arm_cancel_hook(me_, &hook_);  // a cancel already requested runs the hook here
-    return inner_.await_suspend(h);
-  }
-  void await_resume() {
-    if (me_) detail::disarm_cancel_hook(me_, &hook_);
-    inner_.await_resume();
-  }
-
- private:
-  struct Hook : detail::CancelHook {
-    CancelForwardingJoin* self;
-  };
-  static void on_cancel(detail::CancelHook* h) noexcept {
-    try {
-      static_cast<Hook*>(h)->self->handle_.cancel();
-    } catch (...) {
-      // The handle cannot be empty while the join is pending; nothing to do.
-    }
-  }
-
-  JoinHandle<void>& handle_;
-  JoinHandle<void>::Awaiter inner_;
-  detail::TaskHeader* me_ = nullptr;
-  Hook hook_;
-};
-
-}  // namespace
-
-Task<void> with_deadline(Clock::time_point deadline, Task<void> task) {
-  auto handle = spawn(detail::run_with_deadline(std::move(task), deadline));
-  co_await CancelForwardingJoin(handle);
-}
 
 }  // namespace skein

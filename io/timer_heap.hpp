@@ -12,9 +12,12 @@
 // on every poll.
 //
 // THREAD SAFETY: owner thread only (IoParker); other threads withdraw a
-// sleeper through the inbox.
+// sleeper through the inbox. published_size() is the one exception: any
+// thread, a relaxed copy of the size kept for the stats (a relaxed store per
+// push and removal; nobody orders anything by it).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <vector>
@@ -35,12 +38,14 @@ class TimerHeap {
  public:
   bool empty() const noexcept { return heap_.empty(); }
   std::size_t size() const noexcept { return heap_.size(); }
+  std::size_t published_size() const noexcept { return published_size_.load(std::memory_order_relaxed); }
   std::int64_t next_deadline() const noexcept { return heap_.front().deadline; }
 
   void push(TimerNode* n) {
     heap_.push_back({n->deadline_ns, n});
     n->heap_index = heap_.size() - 1;
     sift_up(heap_.size() - 1);
+    publish_size();
   }
 
   // Removes `n` if it is queued; true if it was.
@@ -58,6 +63,7 @@ class TimerHeap {
     } else {
       heap_.pop_back();
     }
+    publish_size();
     return true;
   }
 
@@ -75,6 +81,7 @@ class TimerHeap {
   void drop_all() noexcept {
     auto entries = std::move(heap_);
     heap_.clear();
+    publish_size();
     for (auto& e : entries) {
       e.node->heap_index = TimerNode::kNotQueued;
       if (e.node->drop) e.node->drop(e.node);
@@ -87,6 +94,7 @@ class TimerHeap {
     TimerNode* node;
   };
 
+  void publish_size() noexcept { published_size_.store(heap_.size(), std::memory_order_relaxed); }
   void place(std::size_t i, Entry e) noexcept {
     heap_[i] = e;
     e.node->heap_index = i;
@@ -116,6 +124,7 @@ class TimerHeap {
   }
 
   std::vector<Entry> heap_;
+  std::atomic<std::size_t> published_size_{0};
 };
 
 }  // namespace skein::io

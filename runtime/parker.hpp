@@ -52,6 +52,10 @@ class Parker {
   // operations here and schedules their tasks). True if any task was woken.
   virtual bool poll_events() { return false; }
 
+  // Timers queued on this worker (sleeps, deadlines). Any thread; a relaxed
+  // snapshot for the stats.
+  virtual std::uint64_t pending_timers() const noexcept { return 0; }
+
  protected:
   static constexpr std::uint32_t kEmpty = 0;
   static constexpr std::uint32_t kParked = 1;

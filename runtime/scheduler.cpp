@@ -263,13 +263,25 @@ std::coroutine_handle<> complete_spawned(TaskHeader* t) noexcept {
   return std::noop_coroutine();
 }
 
-void request_cancel(TaskHeader* t) noexcept {
-  if (t->is_done()) return;
-  t->flags.fetch_or(kCancelRequested, std::memory_order_seq_cst);
+namespace {
+// Step 2 of the cancel-hook protocol (cancel_hook.hpp), after the flag is set.
+void run_cancel_hook(TaskHeader* t) noexcept {
   if (CancelHook* hook = t->cancel_hook.exchange(nullptr, std::memory_order_acq_rel)) {
     hook->fn(hook);
     hook->finished.store(true, std::memory_order_release);
   }
+}
+}  // namespace
+
+void request_cancel(TaskHeader* t) noexcept {
+  if (t->is_done()) return;
+  t->flags.fetch_or(kCancelRequested, std::memory_order_seq_cst);
+  run_cancel_hook(t);
+}
+
+void request_deadline_stop(TaskHeader* t) noexcept {
+  t->flags.fetch_add(kDeadlineUnit, std::memory_order_seq_cst);
+  run_cancel_hook(t);
 }
 
 }  // namespace skein::detail

@@ -24,7 +24,8 @@ void append_worker(std::ostringstream& o, const WorkerStats& w) {
   o << "{\"polls\":" << w.polls << ",\"spawned\":" << w.spawned << ",\"completed\":" << w.completed
     << ",\"lifo_polls\":" << w.lifo_polls << ",\"stolen\":" << w.stolen << ",\"steal_attempts\":" << w.steal_attempts
     << ",\"injection_polls\":" << w.injection_polls << ",\"overflows\":" << w.overflows << ",\"yields\":" << w.yields
-    << ",\"parks\":" << w.parks << ",\"local_queue_depth\":" << w.local_queue_depth << "}";
+    << ",\"parks\":" << w.parks << ",\"local_queue_depth\":" << w.local_queue_depth
+    << ",\"pending_timers\":" << w.pending_timers << "}";
 }
 
 void write_all(int fd, const std::string& s) {

@@ -321,6 +321,7 @@ void Worker::fill_stats(WorkerStats& out) const {
   out.yields = counters_.yields.get();
   out.parks = counters_.parks.get();
   out.local_queue_depth = queue_.size() + yielded_.size();  // io_ready_ is owner-only: not read here
+  out.pending_timers = parker_->pending_timers();
 }
 
 }  // namespace skein::detail

@@ -4,6 +4,11 @@
 // joining them when the deadline passes (the timer heap's pop path and the
 // ring's timeout). No comparator: neither TBB nor the standard library has a
 // timer for tasks.
+//
+// with_timeout: one task awaits `size` short tasks one after another, each
+// under with_timeout(1 s); each inner task yields once, so the deadline's
+// scope spans a real suspension. The figure per item is the cost of arming and
+// disarming a deadline around an await (plus the yield). No comparator.
 #include <chrono>
 #include <vector>
 
@@ -34,7 +39,31 @@ void sleep_many_skein(benchmark::State& state, const skein_bench::Params& p) {
   skein_bench::run_skein(state, p, [n] { return sleep_many(n); }, skein_bench::expect(n, "sleepers woken"));
 }
 
+skein::Task<std::int64_t> yield_once(std::int64_t v) {
+  co_await skein::yield();
+  co_return v;
+}
+
+skein::Task<std::int64_t> timeouts(std::int64_t n) {
+  std::int64_t sum = 0;
+  for (std::int64_t i = 0; i < n; ++i) sum += co_await skein::with_timeout(std::chrono::seconds(1), yield_once(1));
+  co_return sum;
+}
+
+void with_timeout_skein(benchmark::State& state, const skein_bench::Params& p) {
+  const std::int64_t n = p.size;
+  skein_bench::run_skein(state, p, [n] { return timeouts(n); }, skein_bench::expect(n, "timed calls"));
+}
+
 }  // namespace
+
+SKEIN_BENCH_WORKLOAD(with_timeout) {
+  return {.name = "with_timeout",
+          .sizes = {100'000},
+          .quick_sizes = {10'000},
+          .tasks = skein_bench::per_unit,
+          .impls = {{"skein", with_timeout_skein}}};
+}
 
 SKEIN_BENCH_WORKLOAD(sleep_many) {
   return {.name = "sleep_many",

@@ -97,7 +97,6 @@
 #include "skein/detail/context.hpp"
 #include "skein/error.hpp"
 #include "skein/join_handle.hpp"
-#include "skein/spawn.hpp"
 #include "skein/task.hpp"
 #include "skein/time.hpp"
 
@@ -411,50 +410,19 @@ class Channel {
   RecvAwaiter recv() noexcept { return RecvAwaiter(*this); }
 
   // co_await: as recv(), but waits at most `timeout`; then throws
-  // std::system_error with std::errc::timed_out (as skein::with_timeout).
-  // An item already there is taken without waiting. Otherwise the receive
-  // runs as a spawned task that a sleep_until timer task cancels at the
-  // deadline: an item is either returned or left in the channel, never lost.
-  // Cancelling the task that awaits recv_for takes effect at the deadline.
+  // std::system_error with std::errc::timed_out (as skein::with_timeout,
+  // which it is built on: no spawn). An item already there is taken without
+  // waiting (and without a timer). The item is either returned or left in the
+  // channel, never lost. Cancelling the awaiting task stops it at once.
   template <class Rep, class Period>
   Task<std::optional<T>> recv_for(std::chrono::duration<Rep, Period> timeout) {
     std::optional<T> out;
     if (try_recv(out) != RecvStatus::empty) co_return out;
-    const auto deadline = Clock::now() + std::chrono::ceil<Clock::duration>(timeout);
-    CancellationSource timer_fired;
-    auto receiver = skein::spawn(with_cancellation(timer_fired.token(), recv_task(this)));
-    auto timer = skein::spawn(cancel_at(timer_fired, deadline));
-    bool timed_out = false;
-    try {
-      out = co_await receiver;
-    } catch (const operation_canceled&) {
-      timed_out = true;
-    }
-    timer.cancel();
-    try {
-      co_await timer;
-    } catch (const operation_canceled&) {
-      // the usual case: the item came first
-    }
-    if (timed_out) throw std::system_error(std::make_error_code(std::errc::timed_out), "skein::Channel::recv_for");
-    co_return out;
+    co_return co_await with_timeout(timeout, recv_task(this));
   }
 
  private:
   static Task<std::optional<T>> recv_task(Channel* ch) { co_return co_await ch->recv(); }
-  // recv_for's timer. A sleep that fails (no io_uring) still cancels the
-  // receiver, then reports its error through the timer's handle.
-  static Task<void> cancel_at(CancellationSource source, Clock::time_point deadline) {
-    try {
-      co_await sleep_until(deadline);
-    } catch (const operation_canceled&) {
-      throw;
-    } catch (...) {
-      source.cancel();
-      throw;
-    }
-    source.cancel();
-  }
 
   // Lock held. Moves from `v` only when it returns sent. `will_wait`: on
   // `full` the caller queues itself as a sender (ring: divert to the lock).

@@ -18,6 +18,7 @@ struct WorkerStats {
   std::uint64_t yields = 0;           // yields and budget exhaustions
   std::uint64_t parks = 0;            // times the worker went to sleep
   std::uint64_t local_queue_depth = 0;
+  std::uint64_t pending_timers = 0;   // sleeps and with_timeout deadlines queued on this worker
 };
 
 struct RuntimeStats {
@@ -43,6 +44,7 @@ struct RuntimeStats {
       t.yields += w.yields;
       t.parks += w.parks;
       t.local_queue_depth += w.local_queue_depth;
+      t.pending_timers += w.pending_timers;
     }
     return t;
   }

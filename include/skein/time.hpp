@@ -13,12 +13,11 @@
 #pragma once
 
 #include <chrono>
-#include <optional>
 #include <type_traits>
 #include <system_error>
 
 #include "skein/error.hpp"
-#include "skein/spawn.hpp"
+#include "skein/detail/task_header.hpp"
 #include "skein/task.hpp"
 
 namespace skein {
@@ -46,34 +45,62 @@ Task<void> sleep_for(std::chrono::duration<Rep, Period> d) {
 
 namespace detail {
 
-// Runs `inner` as its own spawned task with a deadline: at the deadline the
-// spawned task is cancelled (only it, not the caller), and the cancellation
-// comes out as std::system_error(timed_out). Out of line (io/timer.cpp): one
-// body for every T, which store_result adapts.
-Task<void> run_with_deadline(Task<void> inner, Clock::time_point deadline);
+struct DeadlineTimer;
 
-template <class T>
-Task<void> store_result(Task<T> t, std::optional<T>& out) {
-  out.emplace(co_await std::move(t));
-}
+// A deadline over part of the running task (with_deadline's body). Opening it
+// arms a timer on this worker; at the deadline the timer adds kDeadlineUnit
+// to the task's flags and withdraws the wait the task is in, so the task
+// stops at its current or next cancellable wait (operation_canceled), as if
+// cancelled, but only while the scope is open: close() takes the unit back.
+// Nested scopes each have their own timer and unit. Out of line
+// (io/timer.cpp). Only inside a skein task on a worker with io_uring.
+class DeadlineScope {
+ public:
+  explicit DeadlineScope(Clock::time_point deadline);
+  DeadlineScope(const DeadlineScope&) = delete;
+  DeadlineScope& operator=(const DeadlineScope&) = delete;
+  ~DeadlineScope() { close(); }
+  // Disarms the timer (waiting for a firing in progress on another worker);
+  // true if the deadline passed while the scope was open. Idempotent.
+  bool close() noexcept;
+  // After close(): the deadline passed and the task was not also cancelled
+  // (JoinHandle::cancel wins over a timeout).
+  bool timed_out() const noexcept;
+
+ private:
+  DeadlineTimer* timer_;
+  TaskHeader* task_;
+  bool fired_ = false;
+};
+
+[[noreturn]] void throw_timed_out(const char* what);
 
 }  // namespace detail
 
-// Runs `task` with a deadline: at `d` from now it is cancelled (the I/O or
-// sleep it waits in is withdrawn, buffers stay valid until the kernel lets
-// go) and with_timeout throws std::system_error with std::errc::timed_out.
-// `task` runs as a separate spawned task (it may run on another worker; it
-// sees the cancellation at its current or next cancellable wait); the caller
-// waits for it to finish either way, and cancelling the caller cancels it
-// too. with_deadline: the same with a point in time. For a timeout on every
-// read of a stream, TcpStream::set_read_timeout is cheaper (no spawn).
-Task<void> with_deadline(Clock::time_point deadline, Task<void> task);
-
+// Runs `task` with a deadline: if it has not finished at `deadline`, it is
+// stopped at its current or next cancellable wait (the I/O or wait is
+// withdrawn; buffers stay valid until the kernel lets go) and with_deadline
+// throws std::system_error with std::errc::timed_out. `task` runs inside the
+// caller's task, on the caller's worker (no spawn; a pinned caller stays
+// pinned), so a cancel of the caller reaches it directly and wins: the
+// caller then gets operation_canceled, not timed_out. A task that finishes
+// at the deadline keeps its result. Nested deadlines each report their own.
+// with_timeout: the same with a duration from now. For a timeout on every
+// read of a stream, TcpStream::set_read_timeout needs no timer per call.
 template <class T>
 Task<T> with_deadline(Clock::time_point deadline, Task<T> task) {
-  std::optional<T> out;
-  co_await with_deadline(deadline, detail::store_result(std::move(task), out));
-  co_return std::move(*out);
+  detail::DeadlineScope scope(deadline);
+  try {
+    if constexpr (std::is_void_v<T>) {
+      co_await std::move(task);
+    } else {
+      co_return co_await std::move(task);
+    }
+  } catch (const operation_canceled&) {
+    scope.close();
+    if (scope.timed_out()) detail::throw_timed_out("skein::with_timeout: deadline passed");
+    throw;
+  }
 }
 
 template <class Rep, class Period, class T>

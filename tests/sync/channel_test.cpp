@@ -347,6 +347,34 @@ TEST(Channel, RecvForTimesOutThenStillReceives) {
   }());
 }
 
+// recv_for is a deadline scope in the receiving task: a wait that times out
+// and one that receives spawn nothing, and a cancel of the receiver stops it
+// at once (not at the deadline).
+TEST(Channel, RecvForSpawnsNothingAndACancelStopsItAtOnce) {
+  using namespace std::chrono_literals;
+  skein::Runtime rt(two_workers());
+  auto waiting = rt.spawn([](skein::Runtime& rt) -> Task<std::uint64_t> {
+    Channel<int> ch(1);
+    const auto before = rt.stats().total().spawned;
+    for (int i = 0; i < 3; ++i) {
+      try {
+        (void)co_await ch.recv_for(2ms);
+      } catch (const std::system_error&) {
+      }
+    }
+    co_return rt.stats().total().spawned - before;
+  }(rt));
+  EXPECT_EQ(waiting.wait(), 0u);
+  Channel<int> quiet(1);
+  auto h = rt.spawn([](Channel<int>& ch) -> Task<void> { (void)co_await ch.recv_for(30s); }(quiet));
+  std::this_thread::sleep_for(10ms);
+  const auto t0 = std::chrono::steady_clock::now();
+  h.cancel();
+  EXPECT_THROW(h.wait(), skein::operation_canceled);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 5s);
+  EXPECT_EQ(quiet.waiting_receivers(), 0u);
+}
+
 // Runtime shutdown destroys the frames of tasks still waiting; their waiters
 // must leave the channel (which outlives the runtime here) clean.
 TEST(Channel, ShutdownWithWaitingTasksLeavesTheChannelClean) {

@@ -48,6 +48,7 @@ TEST(Skeinctl, ReadsJsonAndPrometheusFromALiveProcess) {
   ASSERT_EQ(status, 0) << prom;
   EXPECT_NE(prom.find("skein_worker_polls_total{worker=\"1\"}"), std::string::npos) << prom;
   EXPECT_NE(prom.find("# TYPE skein_worker_local_queue_depth gauge"), std::string::npos) << prom;
+  EXPECT_NE(prom.find("# TYPE skein_worker_pending_timers gauge"), std::string::npos) << prom;
 
   const std::string top = run_skeinctl("--top -n 1 -i 50 " + std::to_string(::getpid()), &status);
   ASSERT_EQ(status, 0) << top;

@@ -42,7 +42,7 @@ void print_prometheus(const skeinctl::Snapshot& s) {
   }
   if (s.workers.empty()) return;
   for (const auto& [key, unused] : s.workers.front()) {
-    const bool gauge = key == "local_queue_depth";
+    const bool gauge = key == "local_queue_depth" || key == "pending_timers";
     const std::string name = "skein_worker_" + key + (gauge ? "" : "_total");
     std::printf("# TYPE %s %s\n", name.c_str(), gauge ? "gauge" : "counter");
     for (std::size_t w = 0; w < s.workers.size(); ++w)
@@ -68,12 +68,14 @@ void print_top(const std::string& socket, long count, long interval_ms) {
                 static_cast<unsigned long long>(get(now.runtime, "searching_workers")),
                 static_cast<unsigned long long>(get(now.runtime, "sleeping_workers")),
                 static_cast<unsigned long long>(get(now.runtime, "blocking_threads")));
-    std::printf("%6s %12s %12s %10s %10s %10s %8s\n", "worker", "polls/s", "spawns/s", "steals/s", "yields/s", "parks/s",
-                "queue");
+    std::printf("%6s %12s %12s %10s %10s %10s %8s %8s\n", "worker", "polls/s", "spawns/s", "steals/s", "yields/s",
+                "parks/s", "queue", "timers");
     for (std::size_t w = 0; w < now.workers.size() && w < prev.workers.size(); ++w) {
       auto rate = [&](const char* k) { return double(get(now.workers[w], k) - get(prev.workers[w], k)) / secs; };
-      std::printf("%6zu %12.0f %12.0f %10.0f %10.0f %10.0f %8llu\n", w, rate("polls"), rate("spawned"), rate("stolen"),
-                  rate("yields"), rate("parks"), static_cast<unsigned long long>(get(now.workers[w], "local_queue_depth")));
+      std::printf("%6zu %12.0f %12.0f %10.0f %10.0f %10.0f %8llu %8llu\n", w, rate("polls"), rate("spawned"),
+                  rate("stolen"), rate("yields"), rate("parks"),
+                  static_cast<unsigned long long>(get(now.workers[w], "local_queue_depth")),
+                  static_cast<unsigned long long>(get(now.workers[w], "pending_timers")));
     }
     std::printf("\n");
     std::fflush(stdout);

@@ -1,7 +1,8 @@
 // CancelHook: how a cancellation request reaches a task that is suspended.
 //
 // A task is cancelled by setting kCancelRequested in its flags
-// (request_cancel). If it is suspended in a cancellable wait, that wait has
+// (request_cancel), or by adding to its deadline count (request_deadline_stop,
+// with_deadline); either stops it (kStopMask). If it is suspended in a cancellable wait, that wait has
 // armed a CancelHook; request_cancel takes the hook and runs it, and the hook
 // withdraws the wait (removes the waiter from its list, cancels the I/O) and
 // schedules the task, which then throws operation_canceled from await_resume.
@@ -38,18 +39,23 @@ struct CancelHook {
 };
 
 inline bool cancel_requested(const TaskHeader* t) noexcept {
-  return t && (t->flags.load(std::memory_order_acquire) & kCancelRequested);
+  return t && (t->flags.load(std::memory_order_acquire) & kStopMask);
 }
 
 inline void throw_if_cancelled(const TaskHeader* t) {
   if (cancel_requested(t)) throw operation_canceled();
 }
 
+// Step 2 for a deadline (with_deadline's timer): adds kDeadlineUnit to the
+// task's flags and runs its hook. The scope that armed the timer takes the
+// unit back when it closes. Defined by the runtime.
+void request_deadline_stop(TaskHeader* t) noexcept;
+
 // Step 1.
 inline void arm_cancel_hook(TaskHeader* t, CancelHook* hook) noexcept {
   hook->finished.store(false, std::memory_order_relaxed);
   t->cancel_hook.store(hook, std::memory_order_seq_cst);
-  if (t->flags.load(std::memory_order_seq_cst) & kCancelRequested) {
+  if (t->flags.load(std::memory_order_seq_cst) & kStopMask) {
     if (CancelHook* h = t->cancel_hook.exchange(nullptr, std::memory_order_acq_rel)) {
       h->fn(h);
       h->finished.store(true, std::memory_order_release);

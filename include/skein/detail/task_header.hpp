@@ -52,8 +52,17 @@ inline constexpr std::uintptr_t kJoinFlags = 7;
 // A thread outside the runtime blocked in JoinHandle::wait.
 struct ExternalWaiter;
 
-// Bits of TaskHeader::flags.
+// TaskHeader::flags. A task stops at its next cancellable wait while either
+// part is non-zero:
+//   kCancelRequested  JoinHandle::cancel / a CancellationSource; sticky
+//   the deadline count (bits 8 and up): with_deadline scopes of this task
+//     whose deadline has passed; each scope adds kDeadlineUnit when its timer
+//     fires and takes it back when it closes, so the task is no longer
+//     stopped once it has left every expired scope.
 inline constexpr std::uint32_t kCancelRequested = 1;
+inline constexpr std::uint32_t kDeadlineUnit = 1u << 8;
+inline constexpr std::uint32_t kDeadlineMask = ~(kDeadlineUnit - 1);
+inline constexpr std::uint32_t kStopMask = kCancelRequested | kDeadlineMask;
 
 struct TaskHeader {
   std::coroutine_handle<> resume_point;  // what to resume when this task runs next
