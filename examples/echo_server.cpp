@@ -3,17 +3,21 @@
 // The classic echo server: one task per connection, every byte read is
 // written back. With -t it stops after SECONDS and prints the CPU time it used
 // (user+system, from getrusage), so a benchmark can report CPU per message.
+// Without -t it runs until SIGINT or SIGTERM, then shuts down and exits 0.
 #include <sys/resource.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "skein/runtime.hpp"
+#include "skein/signal.hpp"
 #include "skein/spawn.hpp"
 #include "skein/tcp.hpp"
 
@@ -73,11 +77,26 @@ int main(int argc, char** argv) {
   try {
     auto listener = skein::TcpListener::bind(address, static_cast<std::uint16_t>(port), 4096);
     skein::Runtime rt(skein::Options{.workers = static_cast<std::size_t>(workers)});
+    // Without -t: caught from before "listening" is printed, so a SIGTERM
+    // sent by whoever reads that line always finds the listener.
+    std::optional<skein::SignalListener> stop;
+    if (seconds == 0) stop.emplace(std::initializer_list<int>{SIGINT, SIGTERM});
     std::printf("echo_server listening on %s (%zu workers)\n", listener.local_addr().to_string().c_str(),
                 rt.worker_count());
     std::fflush(stdout);
     if (seconds == 0) {
-      rt.block_on(serve(listener));
+      // Until SIGINT (Ctrl-C) or SIGTERM: then stop accepting, let the
+      // runtime close what is open, and say what was left.
+      auto server = rt.spawn(serve(listener));
+      const int signo = rt.block_on(stop->recv());
+      server.cancel();
+      try {
+        server.wait();
+      } catch (const skein::operation_canceled&) {
+        // what we asked for
+      }
+      const skein::ShutdownReport report = rt.shutdown();  // the connection tasks still open
+      std::printf("echo_server: %s, stopped; %zu connections were open\n", strsignal(signo), report.unfinished_tasks);
       return 0;
     }
     const double cpu0 = cpu_seconds();

@@ -13,6 +13,7 @@
 // I/O on io_uring.
 #include "skein/file.hpp"
 #include "skein/resolve.hpp"
+#include "skein/signal.hpp"
 #include "skein/socket_addr.hpp"
 #include "skein/tcp.hpp"
 #include "skein/time.hpp"
