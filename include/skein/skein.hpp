@@ -12,6 +12,7 @@
 
 // I/O on io_uring.
 #include "skein/file.hpp"
+#include "skein/interval.hpp"
 #include "skein/resolve.hpp"
 #include "skein/signal.hpp"
 #include "skein/socket_addr.hpp"
