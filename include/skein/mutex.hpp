@@ -98,9 +98,9 @@ class Mutex {
   // while holding it (detail::HeldAcquireWait).
   class [[nodiscard]] LockAwaiter : public detail::HeldAcquireWait<Mutex> {
    public:
-    using HeldAcquireWait::HeldAcquireWait;
+    using HeldAcquireWaitOf::HeldAcquireWaitOf;
     Guard await_resume() {
-      HeldAcquireWait::await_resume();
+      HeldAcquireWaitOf::await_resume();
       return Guard(*p_, std::adopt_lock);
     }
   };

@@ -57,7 +57,7 @@ class Semaphore {
   // A task that has spent its budget yields before taking a permit, never
   // while holding it (detail::HeldAcquireWait).
   class [[nodiscard]] Awaiter : public detail::HeldAcquireWait<Semaphore> {
-    using HeldAcquireWait::HeldAcquireWait;
+    using HeldAcquireWaitOf::HeldAcquireWaitOf;
   };
   Awaiter acquire() noexcept { return Awaiter(*this); }
 

@@ -27,6 +27,7 @@
 #include "skein/generator.hpp"
 #include "skein/join_set.hpp"
 #include "skein/mutex.hpp"
+#include "skein/rw_lock.hpp"
 #include "skein/notify.hpp"
 #include "skein/select.hpp"
 #include "skein/semaphore.hpp"

@@ -114,6 +114,7 @@ class WaiterList {
  public:
   bool empty() const noexcept { return head_ == nullptr; }
   std::size_t size() const noexcept { return size_; }
+  Waiter* front() const noexcept { return head_; }
 
   void push_back(Waiter* w) noexcept {
     w->next = nullptr;
@@ -271,6 +272,9 @@ inline std::logic_error abandoned_wait_error() {
 //   void before_enqueue();                     // point the node at the payload
 // A waiter is completed by whoever pops it (pop_claimable), sets its state
 // and schedules its task after unlocking. D's await_resume calls finish().
+// D may also provide `static void on_cancel(CancelHook*) noexcept`, its own
+// cancel hook (default: cancel_queued_waiter), for a queue where withdrawing
+// one waiter can let the ones behind it through (RwLock).
 template <class D>
 class QueuedWait {
  public:
@@ -282,7 +286,10 @@ class QueuedWait {
     SpinGuard g(self().wait_lock());
     if (self().try_complete_locked(wake)) return false;
     self().before_enqueue();
-    return enqueue_cancellable(self().wait_node(), self().wait_queue(), self().wait_lock(), me);
+    if constexpr (requires { &D::on_cancel; })
+      return enqueue_cancellable(self().wait_node(), self().wait_queue(), self().wait_lock(), me, &D::on_cancel);
+    else
+      return enqueue_cancellable(self().wait_node(), self().wait_queue(), self().wait_lock(), me);
   }
 
  protected:
@@ -338,37 +345,43 @@ class SimpleWait : public QueuedWait<SimpleWait<P>> {
 // drains, and each acquisition becomes a task switch (a Mutex on one worker:
 // 19,871 of 20,000 acquisitions met a queue; mutex_contended 37 -> 16 ms per
 // million). A cancel requested meanwhile is seen at that yield.
-template <class P>
-class HeldAcquireWait : public SimpleWait<P> {
+//
+// `Inner` is the plain acquisition (an awaiter constructible from P&, with a
+// protected `p_`); HeldAcquireWait<P> is the usual one over SimpleWait<P>.
+template <class Inner, class P>
+class HeldAcquireWaitOf : public Inner {
  public:
-  explicit HeldAcquireWait(P& p) noexcept : SimpleWait<P>(p) {}
-  HeldAcquireWait(HeldAcquireWait&& o) noexcept : SimpleWait<P>(std::move(o)) {}
+  explicit HeldAcquireWaitOf(P& p) noexcept : Inner(p) {}
+  HeldAcquireWaitOf(HeldAcquireWaitOf&& o) noexcept : Inner(std::move(o)) {}
 
   bool await_ready() {
     if (!coop_has_budget()) return false;  // await_suspend yields first
-    return SimpleWait<P>::await_ready();
+    return Inner::await_ready();
   }
   std::coroutine_handle<> await_suspend(std::coroutine_handle<> h) {
     if (!coop_has_budget()) {
       later_.emplace(yield_then_acquire(*this->p_));
       return typename Task<void>::Awaiter(*later_).await_suspend(h);  // runs the helper now, in this task
     }
-    return SimpleWait<P>::await_suspend(h) ? std::noop_coroutine() : std::coroutine_handle<>(h);
+    return Inner::await_suspend(h) ? std::noop_coroutine() : std::coroutine_handle<>(h);
   }
   void await_resume() {
     if (later_)
       typename Task<void>::Awaiter(*later_).await_resume();  // rethrows the helper's cancellation or abandonment
     else
-      SimpleWait<P>::await_resume();
+      Inner::await_resume();
   }
 
  private:
   static Task<void> yield_then_acquire(P& p) {
     co_await YieldAwaiter{};
-    co_await SimpleWait<P>(p);  // a fresh budget: the ordinary path
+    co_await Inner(p);  // a fresh budget: the ordinary path
   }
   std::optional<Task<void>> later_;  // the helper, once the budget was spent
 };
+
+template <class P>
+using HeldAcquireWait = HeldAcquireWaitOf<SimpleWait<P>, P>;
 
 // Tasks waiting in `list` right now (for tests and diagnostics).
 inline std::size_t waiting_in(const WaiterList& list, SpinLock& lock) noexcept {
