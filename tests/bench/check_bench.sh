@@ -17,8 +17,8 @@ assert runs, "no benchmark runs in the JSON"
 names = {b["run_name"] for b in runs}
 expected = {"fib": "tbb", "skynet": "tbb", "nqueens": "tbb", "spawn_many": "tbb", "yield_many": "tbb",
             "ping_pong": "threads", "ping_pong_pinned": "threads", "channel_spsc": "threads",
-            "channel_mpmc": "threads", "channel_rendezvous": "threads", "mutex_contended": "threads", "wait_group": "tbb",
-            "sleep_many": None}
+            "channel_mpmc": "threads", "channel_rendezvous": "threads", "mutex_contended": "threads", "rwlock_read_mostly": "threads", "wait_group": "tbb",
+            "sleep_many": None, "with_timeout": None}
 for workload, comparator in expected.items():
     for runtime in ("skein", comparator) if comparator else ("skein",):
         for w in (1, 2):
