@@ -12,15 +12,26 @@
 
 namespace skein_bench {
 
+// The CPUs this process may use, as they were at start-up (before any
+// baseline pinned a thread). Pinning is relative to this set, never to the
+// calling thread's current mask: a thread created by a pinned thread inherits
+// its narrowed mask, and "the second CPU" of a one-CPU mask does not exist
+// (which once put both threads of ping_pong_pinned's baseline on one CPU).
+inline const cpu_set_t kProcessCpus = [] {
+  cpu_set_t s;
+  CPU_ZERO(&s);
+  if (sched_getaffinity(0, sizeof s, &s) != 0) CPU_SET(0, &s);
+  return s;
+}();
+
 // Pins the calling thread to the first `cpus` CPUs this process may use, so a
 // baseline with `workers:n` runs on n CPUs like skein's n workers.
 inline void pin_to_first_cpus(int cpus) {
-  cpu_set_t allowed, set;
+  cpu_set_t set;
   CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return;
   int taken = 0;
   for (int c = 0; c < CPU_SETSIZE && taken < cpus; ++c) {
-    if (CPU_ISSET(c, &allowed)) {
+    if (CPU_ISSET(c, &kProcessCpus)) {
       CPU_SET(c, &set);
       ++taken;
     }
@@ -28,18 +39,18 @@ inline void pin_to_first_cpus(int cpus) {
   pthread_setaffinity_np(pthread_self(), sizeof set, &set);
 }
 
-// Pins the calling thread to the index-th CPU this process may use.
-inline void pin_to_cpu(int index) {
-  cpu_set_t allowed, set;
+// Pins the calling thread to the index-th CPU this process may use; false if
+// there is no such CPU or the kernel refused.
+inline bool pin_to_cpu(int index) {
+  cpu_set_t set;
   CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof allowed, &allowed) != 0) return;
   for (int c = 0, seen = 0; c < CPU_SETSIZE; ++c) {
-    if (CPU_ISSET(c, &allowed) && seen++ == index) {
+    if (CPU_ISSET(c, &kProcessCpus) && seen++ == index) {
       CPU_SET(c, &set);
-      pthread_setaffinity_np(pthread_self(), sizeof set, &set);
-      return;
+      return pthread_setaffinity_np(pthread_self(), sizeof set, &set) == 0;
     }
   }
+  return false;
 }
 
 // Restores the calling thread's CPU affinity when it goes out of scope (the

@@ -76,9 +76,13 @@ class ThreadPingPong {
  public:
   ThreadPingPong(int cpus, bool apart) : cpus_(cpus), apart_(apart) {
     partner_ = std::thread([this] {
-      if (apart_) pin_to_cpu(cpus_ - 1);
+      bool pinned = true;
+      if (apart_) pinned = pin_to_cpu(cpus_ - 1);
       else pin_to_first_cpus(cpus_);
       std::unique_lock lock(mu_);
+      partner_pinned_ = pinned;
+      partner_ready_ = true;
+      cv_.notify_all();
       for (;;) {
         cv_.wait(lock, [this] { return pong_turn_ || stop_; });
         if (stop_) return;
@@ -95,6 +99,14 @@ class ThreadPingPong {
     }
     cv_.notify_all();
     partner_.join();
+  }
+
+  // Whether the partner thread got the CPU it was meant for (waits for it
+  // to have tried).
+  bool partner_pinned() {
+    std::unique_lock lock(mu_);
+    cv_.wait(lock, [this] { return partner_ready_; });
+    return partner_pinned_;
   }
 
   // Runs on the benchmark thread (pinned by the caller).
@@ -117,6 +129,8 @@ class ThreadPingPong {
   std::condition_variable cv_;
   bool pong_turn_ = false;
   bool stop_ = false;
+  bool partner_ready_ = false;
+  bool partner_pinned_ = false;
   std::int64_t value_ = 0;
   std::thread partner_;
 };
@@ -137,6 +151,10 @@ void ping_pong_threads(benchmark::State& state, const skein_bench::Params& p) {
   if (apart) pin_to_cpu(0);
   else pin_to_first_cpus(p.workers);
   ThreadPingPong pp(p.workers, apart);
+  if (apart && !pp.partner_pinned()) {
+    state.SkipWithError("could not pin the partner thread to its own CPU");
+    return;
+  }
   skein_bench::BusyCores busy;
   for (auto _ : state) {
     if (!skein_bench::expect_eq(state, pp.run(rounds), 2 * rounds, "ping_pong counter")) break;
