@@ -5,43 +5,26 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
 #include <system_error>
 #include <utility>
 #include <vector>
 
+#include "io/accept.hpp"
 #include "io/operation.hpp"
 #include "io/socket_util.hpp"
 #include "skein/resolve.hpp"
-#include "skein/time.hpp"
 
 namespace skein {
 
 using io::throw_errno;
 
-TcpStream& TcpStream::operator=(TcpStream&& o) noexcept {
-  if (this != &o) {
-    close();
-    fd_ = o.release();
-    read_timeout_ns_ = o.read_timeout_ns_;
-    write_timeout_ns_ = o.write_timeout_ns_;
-  }
-  return *this;
-}
-
-void TcpStream::close() noexcept {
-  if (fd_ >= 0) ::close(std::exchange(fd_, -1));
-}
-
-int TcpStream::checked_fd(const char* what) const {
-  if (fd_ < 0) throw std::logic_error(std::string("skein::TcpStream::") + what + ": the stream is not open");
-  return fd_;
-}
+const ByteStream::Names TcpStream::names_{"TcpStream", "TcpStream::read", "TcpStream::read_exact", "TcpStream::write",
+                                         "TcpStream::write_all"};
 
 Task<TcpStream> TcpStream::connect(SocketAddr addr) {
   if (addr.size() == 0) throw std::invalid_argument("skein::TcpStream::connect: empty address");
   TcpStream s(io::make_socket(addr.family(), SOCK_STREAM, "skein::TcpStream::connect"));
-  const int fd = s.fd_;
+  const int fd = s.native_handle();
   const int r = co_await io::submit("TcpStream::connect",
                                     [&](io_uring_sqe* sqe) { io_uring_prep_connect(sqe, fd, addr.data(), addr.size()); });
   if (r < 0) throw_errno(-r, "skein::TcpStream::connect to " + addr.to_string());
@@ -82,62 +65,6 @@ Task<TcpStream> TcpStream::connect(std::string host, std::uint16_t port) {
     }
   }
   throw std::logic_error("skein::TcpStream::connect: lookup_host returned no address");  // unreachable
-}
-
-Task<std::size_t> TcpStream::read(std::span<std::byte> buf) {
-  const int fd = checked_fd("read");
-  if (buf.empty()) co_return 0;
-  const int r = co_await io::submit("TcpStream::read", [&](io_uring_sqe* sqe) {
-    io_uring_prep_recv(sqe, fd, buf.data(), buf.size(), 0);
-  }, read_timeout_ns_);
-  if (r < 0) throw_errno(-r, "skein::TcpStream::read");
-  co_return static_cast<std::size_t>(r);
-}
-
-Task<void> TcpStream::read_exact(std::span<std::byte> buf) {
-  const int fd = checked_fd("read_exact");
-  std::size_t done = 0;
-  while (done < buf.size()) {
-    std::byte* p = buf.data() + done;
-    const std::size_t left = buf.size() - done;
-    const int r = co_await io::submit("TcpStream::read_exact", [&](io_uring_sqe* sqe) {
-      io_uring_prep_recv(sqe, fd, p, left, MSG_WAITALL);
-    }, read_timeout_ns_);
-    if (r < 0) throw_errno(-r, "skein::TcpStream::read_exact");
-    if (r == 0)
-      throw unexpected_eof("skein::TcpStream::read_exact: end of stream after " + std::to_string(done) + " of " +
-                           std::to_string(buf.size()) + " bytes");
-    done += static_cast<std::size_t>(r);
-  }
-}
-
-Task<std::size_t> TcpStream::write(std::span<const std::byte> buf) {
-  const int fd = checked_fd("write");
-  if (buf.empty()) co_return 0;
-  const int r = co_await io::submit("TcpStream::write", [&](io_uring_sqe* sqe) {
-    io_uring_prep_send(sqe, fd, buf.data(), buf.size(), MSG_NOSIGNAL);
-  }, write_timeout_ns_);
-  if (r < 0) throw_errno(-r, "skein::TcpStream::write");
-  co_return static_cast<std::size_t>(r);
-}
-
-Task<void> TcpStream::write_all(std::span<const std::byte> buf) {
-  const int fd = checked_fd("write_all");
-  std::size_t done = 0;
-  while (done < buf.size()) {
-    const std::byte* p = buf.data() + done;
-    const std::size_t left = buf.size() - done;
-    const int r = co_await io::submit("TcpStream::write_all", [&](io_uring_sqe* sqe) {
-      io_uring_prep_send(sqe, fd, p, left, MSG_NOSIGNAL | MSG_WAITALL);
-    }, write_timeout_ns_);
-    if (r < 0) throw_errno(-r, "skein::TcpStream::write_all");
-    done += static_cast<std::size_t>(r);  // a short write: send the rest
-  }
-}
-
-void TcpStream::shutdown(Shutdown how) {
-  if (::shutdown(checked_fd("shutdown"), static_cast<int>(how)) < 0 && errno != ENOTCONN)
-    throw_errno(errno, "skein::TcpStream::shutdown");
 }
 
 void TcpStream::set_nodelay(bool on) {
@@ -186,24 +113,7 @@ TcpListener TcpListener::bind(const SocketAddr& addr, int backlog) {
 
 Task<TcpStream> TcpListener::accept() {
   if (fd_ < 0) throw std::logic_error("skein::TcpListener::accept: the listener is not open");
-  const int fd = fd_;
-  auto backoff = std::chrono::milliseconds(1);
-  for (;;) {
-    const int r = co_await io::submit("TcpListener::accept", [&](io_uring_sqe* sqe) {
-      io_uring_prep_accept(sqe, fd, nullptr, nullptr, SOCK_CLOEXEC);
-    });
-    if (r >= 0) co_return TcpStream(r);
-    if (r == -EMFILE || r == -ENFILE) {
-      // Out of descriptors: the pending connection stays in the backlog;
-      // give the open connections time to finish and close.
-      fd_exhausted_.fetch_add(1, std::memory_order_relaxed);
-      co_await sleep_for(backoff);
-      backoff = std::min(backoff * 2, std::chrono::milliseconds(100));
-      continue;
-    }
-    if (r == -ECONNABORTED || r == -EINTR) continue;  // the client gave up before we accepted: next one
-    throw_errno(-r, "skein::TcpListener::accept");
-  }
+  co_return TcpStream(co_await io::accept_socket(fd_, fd_exhausted_, "TcpListener::accept"));
 }
 
 SocketAddr TcpListener::local_addr() const {

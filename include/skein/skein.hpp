@@ -19,6 +19,7 @@
 #include "skein/tcp.hpp"
 #include "skein/time.hpp"
 #include "skein/udp.hpp"
+#include "skein/unix.hpp"
 
 // Cooperation between tasks.
 #include "skein/cancel.hpp"

@@ -6,17 +6,10 @@
 //   std::size_t n = co_await s.read(buf);          // 0 = the peer closed
 //   co_await s.write_all(std::span(buf).first(n));
 //
-// Every operation runs on the io_uring of the worker the task is on at that
-// moment. Errors throw std::system_error carrying the errno and the operation
-// ("skein::TcpStream::read: Connection reset by peer"); end of stream is a
-// normal result (read returns 0). Writing to a reset peer is an error, never
-// SIGPIPE. Cancelling the task (JoinHandle::cancel, with_timeout) withdraws
-// the operation and throws skein::operation_canceled; the buffer must stay
-// valid until the awaited call returns or throws (it does while you await).
-//
-// A stream or listener may be used by one task at a time per direction (one
-// reader and one writer may run concurrently). close() and the destructor
-// must not race with an operation in flight on the same object.
+// TcpStream is a ByteStream (byte_stream.hpp: reads, writes, timeouts,
+// errors, cancellation, who may call what) with TCP's connect and options.
+// A listener may be used by one accepting task at a time; close() and the
+// destructor must not race with an accept in flight.
 #pragma once
 
 #include <netinet/in.h>
@@ -31,27 +24,18 @@
 #include <string>
 #include <string_view>
 
+#include "skein/byte_stream.hpp"
 #include "skein/socket_addr.hpp"
 #include "skein/task.hpp"
 
 namespace skein {
 
-// read_exact found the end of the stream before the buffer was full.
-class unexpected_eof : public std::runtime_error {
+class TcpStream : public ByteStream {
  public:
-  explicit unexpected_eof(const std::string& what) : std::runtime_error(what) {}
-};
-
-class TcpStream {
- public:
-  TcpStream() noexcept = default;
-  explicit TcpStream(int fd) noexcept : fd_(fd) {}  // takes ownership of a connected socket
-  TcpStream(TcpStream&& o) noexcept
-      : fd_(o.release()), read_timeout_ns_(o.read_timeout_ns_), write_timeout_ns_(o.write_timeout_ns_) {}
-  TcpStream& operator=(TcpStream&& o) noexcept;
-  TcpStream(const TcpStream&) = delete;
-  TcpStream& operator=(const TcpStream&) = delete;
-  ~TcpStream() { close(); }
+  TcpStream() noexcept : ByteStream(-1, names_) {}
+  explicit TcpStream(int fd) noexcept : ByteStream(fd, names_) {}  // takes ownership of a connected socket
+  TcpStream(TcpStream&&) noexcept = default;
+  TcpStream& operator=(TcpStream&&) noexcept = default;
 
   static Task<TcpStream> connect(SocketAddr addr);
   // A numeric address or a host name (skein::lookup_host): each address it
@@ -59,50 +43,12 @@ class TcpStream {
   // the last one's error is thrown, naming every address tried.
   static Task<TcpStream> connect(std::string host, std::uint16_t port);
 
-  // At most buf.size() bytes; 0 at end of stream (or for an empty buffer).
-  Task<std::size_t> read(std::span<std::byte> buf);
-  // Exactly buf.size() bytes; throws unexpected_eof if the stream ends first.
-  Task<void> read_exact(std::span<std::byte> buf);
-  // At least one byte (unless buf is empty); returns how many were sent.
-  Task<std::size_t> write(std::span<const std::byte> buf);
-  // Every byte, however many writes it takes.
-  Task<void> write_all(std::span<const std::byte> buf);
-
-  // Convenience for text: char buffers to read into, string_views to write
-  // (a literal, a std::string, ...).
-  Task<std::size_t> read(std::span<char> buf) { return read(std::as_writable_bytes(buf)); }
-  Task<void> read_exact(std::span<char> buf) { return read_exact(std::as_writable_bytes(buf)); }
-  Task<std::size_t> write(std::string_view s) { return write(std::as_bytes(std::span(s.data(), s.size()))); }
-  Task<void> write_all(std::string_view s) { return write_all(std::as_bytes(std::span(s.data(), s.size()))); }
-
-  // Bounds every single read (read, and each step of read_exact) or write
-  // step: if it makes no progress for `d`, it is withdrawn and throws
-  // std::system_error with ETIMEDOUT (the stream stays usable). A linked
-  // timeout on the same SQE: no extra task or timer. Zero (the default): none.
-  void set_read_timeout(std::chrono::nanoseconds d) noexcept { read_timeout_ns_ = d.count() > 0 ? d.count() : 0; }
-  void set_write_timeout(std::chrono::nanoseconds d) noexcept { write_timeout_ns_ = d.count() > 0 ? d.count() : 0; }
-
-  enum class Shutdown { read = SHUT_RD, write = SHUT_WR, both = SHUT_RDWR };
-  void shutdown(Shutdown how = Shutdown::write);
   void set_nodelay(bool on);
-  // Closes now (idempotent). The destructor does it too.
-  void close() noexcept;
-
-  bool is_open() const noexcept { return fd_ >= 0; }
-  int native_handle() const noexcept { return fd_; }
-  int release() noexcept {
-    int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
   SocketAddr peer_addr() const;
   SocketAddr local_addr() const;
 
  private:
-  int checked_fd(const char* what) const;
-  int fd_ = -1;
-  std::int64_t read_timeout_ns_ = 0;
-  std::int64_t write_timeout_ns_ = 0;
+  static const Names names_;
 };
 
 class TcpListener {

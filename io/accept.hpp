@@ -1,0 +1,19 @@
+// The accept loop every listener shares (TcpListener, UnixListener).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "skein/task.hpp"
+
+namespace skein::io {
+
+// The next connection's fd (close-on-exec). When the process is out of file
+// descriptors (EMFILE/ENFILE) it backs off (1 ms, doubling up to 100 ms,
+// sleeping on the timer heap, so the connections already open keep being
+// served), counts it in `exhausted` and tries again; a client that gave up
+// before it was accepted (ECONNABORTED) is skipped. Other errors throw
+// std::system_error naming `what`.
+Task<int> accept_socket(int listen_fd, std::atomic<std::uint64_t>& exhausted, const char* what);
+
+}  // namespace skein::io
