@@ -1,6 +1,7 @@
 // IoParker: park/unpark inside the worker's io_uring. See io_parker.hpp.
 #include "io/io_parker.hpp"
 
+#include <poll.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -18,12 +19,18 @@ namespace {
 constexpr unsigned kRingEntries = 256;
 }  // namespace
 
-IoParker::IoParker(std::size_t worker_index) : worker_index_(worker_index), ring_(kRingEntries) {
+IoParker::IoParker(std::size_t worker_index) : worker_index_(worker_index) {
+  ring_.emplace(kRingEntries);
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC);
   if (wake_fd_ < 0) throw std::system_error(errno, std::system_category(), "skein: eventfd for the worker's ring");
   wake_completion_.on_cqe = &IoParker::on_wake_cqe;
   wake_completion_.self = this;
   arm_wake_read();
+}
+
+IoParker::IoParker(std::size_t worker_index, TimersOnly) : worker_index_(worker_index) {
+  wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (wake_fd_ < 0) throw std::system_error(errno, std::system_category(), "skein: eventfd for the worker's timers");
 }
 
 IoParker::~IoParker() {
@@ -41,7 +48,7 @@ std::int64_t IoParker::now_ns() noexcept {
 }
 
 void IoParker::arm_wake_read() {
-  io_uring_sqe* sqe = ring_.get_sqe();
+  io_uring_sqe* sqe = ring_->get_sqe();
   io_uring_prep_read(sqe, wake_fd_, &wake_buf_, sizeof wake_buf_, 0);
   io_uring_sqe_set_data(sqe, &wake_completion_);
   wake_read_pending_ = true;
@@ -103,8 +110,10 @@ void IoParker::fire_due_timers() {
 bool IoParker::poll_events() {
   const std::uint64_t before = woken_;
   inbox_.drain();
-  ring_.flush();
-  ring_.reap();
+  if (ring_) {
+    ring_->flush();
+    ring_->reap();
+  }
   fire_due_timers();
   return woken_ != before;
 }
@@ -118,9 +127,9 @@ void IoParker::park() {
     // The eventfd read must be queued before we can sleep. Armed here, ahead
     // of the poll: arming may flush a full SQ, and the poll both submits it
     // and sees any task that flush made runnable.
-    if (!wake_read_pending_) arm_wake_read();
+    if (ring_ && !wake_read_pending_) arm_wake_read();
     if (poll_events()) return;  // step 3
-    if (!wake_read_pending_) continue;  // the poll reaped a stale wake-up: re-arm first
+    if (ring_ && !wake_read_pending_) continue;  // the poll reaped a stale wake-up: re-arm first
     std::uint32_t expected = kEmpty;
     if (!state_.compare_exchange_strong(expected, kParked, std::memory_order_seq_cst)) {  // step 4
       state_.store(kEmpty, std::memory_order_relaxed);
@@ -140,12 +149,29 @@ void IoParker::park() {
       timeout = timers_.next_deadline() - now_ns();
       if (timeout < 0) timeout = 0;
     }
-    ring_.wait(timeout);
+    if (ring_)
+      ring_->wait(timeout);
+    else
+      wait_without_ring(timeout);
     // Step 7.
     const bool notified = state_.exchange(kEmpty, std::memory_order_seq_cst) == kNotified;
     const bool progressed = poll_events();
     if (notified || progressed) return;
   }
+}
+
+// Step 6 without a ring: sleep until the eventfd is readable or the timeout
+// passes, then empty it (non-blocking), so the next wait sleeps again.
+void IoParker::wait_without_ring(std::int64_t timeout_ns) {
+  pollfd pfd{wake_fd_, POLLIN, 0};
+  timespec ts{};
+  if (timeout_ns >= 0) {
+    ts.tv_sec = timeout_ns / 1'000'000'000;
+    ts.tv_nsec = timeout_ns % 1'000'000'000;
+  }
+  ::ppoll(&pfd, 1, timeout_ns >= 0 ? &ts : nullptr, nullptr);  // EINTR: one more loop, nothing lost
+  std::uint64_t drained;
+  [[maybe_unused]] const ssize_t n = ::read(wake_fd_, &drained, sizeof drained);  // EAGAIN: it was the timeout
 }
 
 }  // namespace skein::io

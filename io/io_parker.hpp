@@ -4,6 +4,15 @@
 // has a single issuer. It owns the ring, the worker's timer heap and an inbox
 // for requests from other threads. Awaitables find it with current().
 //
+// WITHOUT IO_URING (the kernel or a seccomp policy refuses it, or
+// SKEIN_DISABLE_IO_URING): a timers-only IoParker has no ring; the worker
+// sleeps in ppoll on its (non-blocking) eventfd with the nearest deadline as
+// the timeout, and drains the eventfd when it wakes. Timers, deadlines and
+// cross-thread wake-ups work the same; I/O (current_with_ring) throws the
+// setup error. The protocol below is unchanged except step 6: a write to the
+// eventfd between step 4 and ppoll leaves its counter non-zero, so ppoll
+// returns at once.
+//
 // WAKE PROTOCOL (state_: kEmpty, kParked, kNotified; an eventfd with a read
 // always pending on the ring while the worker sleeps):
 //  1. unpark() (any thread): state_.exchange(kNotified). Only if the old
@@ -39,6 +48,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "io/inbox.hpp"
@@ -53,6 +63,10 @@ class IoParker final : public detail::Parker {
  public:
   // Throws std::system_error when the kernel refuses io_uring.
   explicit IoParker(std::size_t worker_index);
+  struct TimersOnly {};
+  // No ring: timers and wake-ups only (see above). Throws std::system_error
+  // only if the eventfd cannot be made.
+  IoParker(std::size_t worker_index, TimersOnly);
   ~IoParker() override;
 
   void park() override;
@@ -60,12 +74,16 @@ class IoParker final : public detail::Parker {
   bool poll_events() override;
   std::uint64_t pending_timers() const noexcept override { return timers_.published_size(); }
 
-  // The parker of the worker running the caller. Throws std::logic_error on a
-  // thread that is not a skein worker, and std::system_error (with the
-  // cause) when this worker has no io_uring. `what` names the operation.
+  // The parker of the worker running the caller, for timers. Throws
+  // std::logic_error on a thread that is not a skein worker. `what` names
+  // the operation.
   static IoParker& current(const char* what);
+  // The same, for an operation on the ring: also throws std::system_error
+  // (with the cause) when this worker has no io_uring.
+  static IoParker& current_with_ring(const char* what);
 
-  Ring& ring() noexcept { return ring_; }
+  bool has_ring() const noexcept { return ring_.has_value(); }
+  Ring& ring() noexcept { return *ring_; }
   TimerHeap& timers() noexcept { return timers_; }
   std::size_t worker_index() const noexcept { return worker_index_; }
 
@@ -80,6 +98,7 @@ class IoParker final : public detail::Parker {
  private:
   void signal() noexcept;
   void arm_wake_read();
+  void wait_without_ring(std::int64_t timeout_ns);
   void fire_due_timers();
   static void on_wake_cqe(Completion* c, std::int32_t res, std::uint32_t flags) noexcept;
 
@@ -88,7 +107,7 @@ class IoParker final : public detail::Parker {
   static constexpr std::uint32_t kNotified = 2;
 
   const std::size_t worker_index_;
-  Ring ring_;
+  std::optional<Ring> ring_;
   TimerHeap timers_;
   std::vector<TimerNode*> due_;  // scratch for fire_due_timers
   int wake_fd_ = -1;

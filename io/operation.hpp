@@ -140,7 +140,7 @@ class IoAwaiter : private RingOp, private Completion {
   }
 
   void await_suspend(std::coroutine_handle<> h) {
-    IoParker& p = IoParker::current(what_);  // throws before anything is recorded
+    IoParker& p = IoParker::current_with_ring(what_);  // throws before anything is recorded
     detail::TaskHeader* t = detail::suspend_current(h);
     begin(p, t, &IoAwaiter::withdraw);
     on_cqe = &IoAwaiter::on_completion;

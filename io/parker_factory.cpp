@@ -42,15 +42,28 @@ void forget_thread_parker(IoParker* p) noexcept {
   if (tls_io_parker == p) tls_io_parker = nullptr;
 }
 
+namespace {
+[[noreturn]] void throw_no_ring(const char* what) {
+  throw std::system_error(tls_io_setup_errno ? tls_io_setup_errno : ENOSYS, std::system_category(),
+                          std::string("skein::") + what + ": io_uring is unavailable on this worker (" +
+                              tls_io_setup_message + ")");
+}
+}  // namespace
+
 IoParker& IoParker::current(const char* what) {
   if (IoParker* p = tls_io_parker) [[likely]]
     return *p;
   if (!detail::tls_context.worker)
     throw std::logic_error(std::string("skein::") + what +
                            ": I/O and timers can only be awaited inside a task run by a skein::Runtime worker");
-  throw std::system_error(tls_io_setup_errno ? tls_io_setup_errno : ENOSYS, std::system_category(),
-                          std::string("skein::") + what + ": io_uring is unavailable on this worker (" +
-                              tls_io_setup_message + ")");
+  throw_no_ring(what);
+}
+
+IoParker& IoParker::current_with_ring(const char* what) {
+  IoParker& p = current(what);
+  if (!p.has_ring()) [[unlikely]]
+    throw_no_ring(what);
+  return p;
 }
 
 }  // namespace skein::io
@@ -68,12 +81,18 @@ std::unique_ptr<Parker> make_worker_parker(std::size_t worker_index) {
     io::tls_io_parker = p.get();
     return p;
   } catch (const std::system_error& e) {
-    // The runtime still runs (tasks, channels, ...); the first I/O call on
-    // this worker throws with this cause.
+    // The runtime still runs (tasks, channels, timers, ...); the first I/O
+    // call on this worker throws with this cause.
     io::tls_io_setup_errno = e.code().value();
     io::tls_io_setup_message = e.what();
     io::tls_io_parker = nullptr;
-    return std::make_unique<Parker>();
+  }
+  try {
+    auto p = std::make_unique<io::IoParker>(worker_index, io::IoParker::TimersOnly{});
+    io::tls_io_parker = p.get();
+    return p;
+  } catch (const std::system_error&) {
+    return std::make_unique<Parker>();  // not even an eventfd: no timers either (current() says so)
   }
 }
 

@@ -31,7 +31,6 @@ std::uint64_t pending_timers(const skein::Runtime& rt) { return rt.stats().total
 // a pinned caller stays pinned through it.
 TEST(Deadline, RunsInsideTheCallersTaskOnItsWorker) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
   const auto spawned_before = rt.stats().total().spawned;
   auto h = rt.spawn_on(1, []() -> Task<bool> {
     const auto me = skein::this_task::id();
@@ -50,7 +49,6 @@ TEST(Deadline, RunsInsideTheCallersTaskOnItsWorker) {
 // (a sleep, a channel, a yield) run normally.
 TEST(Deadline, TheCallerGoesOnAfterATimeout) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
   rt.block_on([]() -> Task<void> {
     for (int round = 0; round < 3; ++round) {
       bool timed_out = false;
@@ -74,7 +72,6 @@ TEST(Deadline, TheCallerGoesOnAfterATimeout) {
 // there) and comes out of the outer scope as timed_out.
 TEST(Deadline, NestedDeadlinesEachReportTheirOwn) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
   bool inner_timed_out = false, inner_saw_cancel = false, outer_timed_out = false;
   const auto t0 = Clock::now();
   rt.block_on([&]() -> Task<void> {
@@ -109,7 +106,6 @@ TEST(Deadline, NestedDeadlinesEachReportTheirOwn) {
 // (operation_canceled, not timed_out), and it stays cancelled.
 TEST(Deadline, ACancelWinsOverATimeout) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
   std::atomic<bool> deadline_seen{false}, cancel_sent{false};
   auto h = rt.spawn([](std::atomic<bool>& deadline_seen, std::atomic<bool>& cancel_sent) -> Task<void> {
     co_await skein::with_timeout(5ms, [](std::atomic<bool>& deadline_seen, std::atomic<bool>& cancel_sent) -> Task<void> {
@@ -132,7 +128,6 @@ TEST(Deadline, ACancelWinsOverATimeout) {
 // caught the stop itself.
 TEST(Deadline, AnInnerTaskThatHandlesTheStopKeepsItsResult) {
   skein::Runtime rt(skein::Options{.workers = 1});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
   const int v = rt.block_on([]() -> Task<int> {
     const int got = co_await skein::with_timeout(5ms, []() -> Task<int> {
       try {
@@ -152,7 +147,6 @@ TEST(Deadline, AnInnerTaskThatHandlesTheStopKeepsItsResult) {
 // ten thousand 30 s timeouts that finish leave nothing queued.
 TEST(Deadline, ClosedScopesLeaveNoTimersQueued) {
   skein::Runtime rt(skein::Options{.workers = 1});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
   const std::uint64_t left = rt.block_on([](skein::Runtime& rt) -> Task<std::uint64_t> {
     for (int i = 0; i < 10'000; ++i)
       (void)co_await skein::with_timeout(30s, []() -> Task<int> {
@@ -178,7 +172,6 @@ TEST(Deadline, ClosedScopesLeaveNoTimersQueued) {
 // the heap once due.
 TEST(Deadline, AScopeClosedOnAnotherWorkerLeavesTheTaskAlone) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
   struct Seen {
     int before = -1, after = -1;
   };
@@ -204,7 +197,6 @@ TEST(Deadline, AScopeClosedOnAnotherWorkerLeavesTheTaskAlone) {
 // scope (each round ends with an unscoped sleep).
 TEST(Deadline, StressDeadlinesRacingCompletions) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
   const int tasks = 64, rounds = skein::test::kSanitized ? 50 : 200;
   std::atomic<int> timed_out{0}, finished{0}, clean_rounds{0};
   rt.block_on([&]() -> Task<void> {

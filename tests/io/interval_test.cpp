@@ -23,7 +23,6 @@ bool on_grid(Clock::time_point t, Clock::time_point t0) { return (t - t0) % kPer
 
 TEST(Interval, TicksOnTheGridAndNeverEarly) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
   rt.block_on([]() -> Task<void> {
     const auto t0 = Clock::now();
     Interval every(t0, kPeriod, MissedTicks::burst);  // exact grid even if a tick is late
@@ -39,7 +38,6 @@ TEST(Interval, TicksOnTheGridAndNeverEarly) {
 // Late by more than two periods: the late tick comes at once, then...
 TEST(Interval, SkipDropsTheMissedTicks) {
   skein::Runtime rt(skein::Options{.workers = 1});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
   rt.block_on([]() -> Task<void> {
     const auto t0 = Clock::now();
     Interval every(t0, kPeriod, MissedTicks::skip);
@@ -55,7 +53,6 @@ TEST(Interval, SkipDropsTheMissedTicks) {
 
 TEST(Interval, BurstDeliversEveryMissedTick) {
   skein::Runtime rt(skein::Options{.workers = 1});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
   rt.block_on([]() -> Task<void> {
     const auto t0 = Clock::now();
     Interval every(t0, kPeriod, MissedTicks::burst);
@@ -68,7 +65,6 @@ TEST(Interval, BurstDeliversEveryMissedTick) {
 
 TEST(Interval, DelayRestartsTheGridFromNow) {
   skein::Runtime rt(skein::Options{.workers = 1});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
   rt.block_on([]() -> Task<void> {
     const auto t0 = Clock::now();
     Interval every(t0, kPeriod, MissedTicks::delay);
@@ -87,7 +83,6 @@ TEST(Interval, ResetCancelAndMisuse) {
   EXPECT_THROW(Interval(0ms), std::invalid_argument);
   EXPECT_THROW(Interval(-5ms), std::invalid_argument);
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
   Interval slow(Clock::now() + 30s, 30s);
   const auto before = slow.next_tick();
   auto waiting = rt.spawn(slow.tick());

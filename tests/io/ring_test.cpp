@@ -91,14 +91,27 @@ TEST(Ring, ThreadsOutsideWakeSleepingRings) {
   EXPECT_EQ(sum, 1999);  // sum of i % 3 for i in [0, 2000)
 }
 
-TEST(Ring, RefusedIoUringGivesAClearErrorAndTheRuntimeStillRuns) {
+TEST(Ring, RefusedIoUringGivesAClearErrorAndTheRuntimeStillRunsWithTimers) {
   ::setenv("SKEIN_DISABLE_IO_URING", "1", 1);
   {
     skein::Runtime rt(skein::Options{.workers = 2});
-    // Tasks without I/O run.
+    // Tasks without I/O run, and so do timers (the workers sleep in ppoll).
     EXPECT_EQ(rt.block_on([]() -> Task<int> { co_return 7; }()), 7);
+    const auto t0 = std::chrono::steady_clock::now();
+    rt.block_on([]() -> Task<void> { co_await skein::sleep_for(20ms); }());
+    EXPECT_GE(std::chrono::steady_clock::now() - t0, 20ms);
+    EXPECT_THROW(rt.block_on([]() -> Task<void> { co_await skein::with_timeout(10ms, skein::sleep_for(30s)); }()),
+                 std::system_error);
+    // I/O is a clear error naming the cause.
     try {
-      rt.block_on([]() -> Task<void> { co_await skein::sleep_for(1ms); }());
+      int sv[2];
+      ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+      ::close(sv[1]);
+      rt.block_on([](int fd) -> Task<void> {
+        skein::TcpStream s(fd);
+        char c;
+        (void)co_await s.read(std::span<char>(&c, 1));
+      }(sv[0]));
       ADD_FAILURE() << "no error";
     } catch (const std::system_error& e) {
       EXPECT_EQ(e.code().value(), ENOSYS);

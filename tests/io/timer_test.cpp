@@ -22,7 +22,6 @@ using skein::Task;
 
 TEST(Timer, SleepIsNeverEarlyAndRoughlyOnTime) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
   auto elapsed = rt.block_on([]() -> Task<Clock::duration> {
     const auto t0 = Clock::now();
     co_await skein::sleep_for(50ms);
@@ -34,7 +33,6 @@ TEST(Timer, SleepIsNeverEarlyAndRoughlyOnTime) {
 
 TEST(Timer, SleepersWakeInDeadlineOrder) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
   constexpr int kSleepers = 20;
   std::mutex m;
   std::vector<int> order;
@@ -65,7 +63,6 @@ TEST(Timer, SleepersWakeInDeadlineOrder) {
 
 TEST(Timer, PassedDeadlineDoesNotSuspend) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
   rt.block_on([]() -> Task<void> {
     for (int i = 0; i < 1000; ++i) co_await skein::sleep_for(0ms);
     co_await skein::sleep_until(Clock::now() - 1s);
@@ -74,7 +71,6 @@ TEST(Timer, PassedDeadlineDoesNotSuspend) {
 
 TEST(Timer, CancelASleepingTask) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
   const auto t0 = Clock::now();
   rt.block_on([]() -> Task<void> {
     auto h = skein::spawn([]() -> Task<void> { co_await skein::sleep_for(30s); }());
@@ -87,7 +83,6 @@ TEST(Timer, CancelASleepingTask) {
 
 TEST(Timer, CancelBeforeTheSleepStarts) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
   rt.block_on([]() -> Task<void> {
     auto h = skein::spawn([]() -> Task<void> {
       for (int i = 0; i < 100; ++i) co_await skein::yield();
@@ -100,7 +95,6 @@ TEST(Timer, CancelBeforeTheSleepStarts) {
 
 TEST(Timer, WithTimeoutExpires) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
   const auto t0 = Clock::now();
   rt.block_on([]() -> Task<void> {
     try {
@@ -119,7 +113,6 @@ TEST(Timer, WithTimeoutExpires) {
 
 TEST(Timer, WithTimeoutReturnsTheValueInTime) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
   int v = rt.block_on([]() -> Task<int> {
     co_return co_await skein::with_timeout(10s, []() -> Task<int> {
       co_await skein::sleep_for(5ms);
@@ -131,7 +124,6 @@ TEST(Timer, WithTimeoutReturnsTheValueInTime) {
 
 TEST(Timer, ManySleepers) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
   const int n = skein::test::kSanitized ? 10'000 : 100'000;
   std::atomic<int> done{0};
   const auto t0 = Clock::now();
@@ -157,7 +149,6 @@ TEST(Timer, ManySleepers) {
 // stealing what the backlog valve releases.
 TEST(Timer, TasksMigrateBetweenWorkersAcrossSleeps) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
   constexpr int kSleepers = 200;
   std::atomic<int> migrations{0};
   std::atomic<int> finished{0};
@@ -203,7 +194,6 @@ TEST(Timer, TasksMigrateBetweenWorkersAcrossSleeps) {
 
 TEST(Timer, IdleRuntimeUsesAlmostNoCpu) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
   // A sleeper far in the future: the workers sleep in their rings.
   auto h = rt.spawn([]() -> Task<void> { co_await skein::sleep_for(5s); }());
   std::this_thread::sleep_for(100ms);
@@ -229,7 +219,6 @@ TEST(Timer, IdleRuntimeUsesAlmostNoCpu) {
 
 TEST(Timer, HugeDurationsDoNotOverflow) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
   rt.block_on([]() -> Task<void> {
     auto h = skein::spawn([]() -> Task<void> { co_await skein::sleep_for(std::chrono::hours::max()); }());
     co_await skein::sleep_for(5ms);
@@ -246,7 +235,6 @@ TEST(Timer, HugeDurationsDoNotOverflow) {
 // (long before the deadline) and the caller sees operation_canceled.
 TEST(Timer, CancellingTheCallerOfWithTimeoutCancelsTheInnerTask) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
   const auto t0 = Clock::now();
   rt.block_on([]() -> Task<void> {
     auto h = skein::spawn([]() -> Task<void> { co_await skein::with_timeout(30s, skein::sleep_for(30s)); }());
@@ -261,7 +249,6 @@ TEST(Timer, CancellingTheCallerOfWithTimeoutCancelsTheInnerTask) {
 // deadline) still run in deadline order.
 TEST(Timer, SleepersDueTogetherRunInDeadlineOrder) {
   skein::Runtime rt(skein::Options{.workers = 1});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
   std::vector<int> order;
   int registered = 0;  // one worker: no lock needed
   rt.block_on([](std::vector<int>& order, int& registered) -> Task<void> {
@@ -295,7 +282,6 @@ TEST(Timer, SleepersDueTogetherRunInDeadlineOrder) {
 // up and steal, if stealing them were allowed.
 TEST(Timer, TasksWokenTogetherStayOnTheirWorker) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
   constexpr int kTasks = 8, kRounds = 20;
   std::atomic<int> moved{0}, finished{0};
   rt.block_on([](std::atomic<int>& moved, std::atomic<int>& finished) -> Task<void> {
