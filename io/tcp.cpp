@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "io/accept.hpp"
+#include "io/happy_eyeballs.hpp"
 #include "io/operation.hpp"
 #include "io/socket_util.hpp"
 #include "skein/resolve.hpp"
@@ -31,40 +32,14 @@ Task<TcpStream> TcpStream::connect(SocketAddr addr) {
   co_return s;
 }
 
-namespace {
-
-// Errors after which the next address of a name may still work.
-bool try_next_address(const std::error_code& ec) noexcept {
-  if (ec.category() != std::system_category()) return false;
-  switch (ec.value()) {
-    case ECONNREFUSED:
-    case ETIMEDOUT:
-    case ENETUNREACH:
-    case EHOSTUNREACH:
-    case EADDRNOTAVAIL:
-    case EAFNOSUPPORT:
-      return true;
-    default:
-      return false;
-  }
-}
-
-}  // namespace
-
-Task<TcpStream> TcpStream::connect(std::string host, std::uint16_t port) {
-  const std::vector<SocketAddr> addrs = co_await lookup_host(host, port);
+Task<TcpStream> TcpStream::connect(std::string host, std::uint16_t port, std::chrono::milliseconds attempt_delay) {
+  std::vector<SocketAddr> addrs = co_await lookup_host(host, port);
   std::string tried;
-  for (std::size_t i = 0; i < addrs.size(); ++i) {
-    try {
-      co_return co_await connect(addrs[i]);
-    } catch (const std::system_error& e) {
-      if (!try_next_address(e.code())) throw;  // e.g. no io_uring: the next address would not help
-      tried += (tried.empty() ? "" : ", ") + addrs[i].to_string();
-      if (i + 1 == addrs.size())
-        throw std::system_error(e.code(), "skein::TcpStream::connect to '" + host + "' (tried " + tried + ")");
-    }
+  try {
+    co_return co_await io::connect_racing(io::interleave_families(std::move(addrs)), attempt_delay, tried);
+  } catch (const std::system_error& e) {
+    throw std::system_error(e.code(), "skein::TcpStream::connect to '" + host + "' (tried " + tried + ")");
   }
-  throw std::logic_error("skein::TcpStream::connect: lookup_host returned no address");  // unreachable
 }
 
 void TcpStream::set_nodelay(bool on) {

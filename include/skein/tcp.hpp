@@ -23,6 +23,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "skein/byte_stream.hpp"
 #include "skein/socket_addr.hpp"
@@ -38,10 +39,26 @@ class TcpStream : public ByteStream {
   TcpStream& operator=(TcpStream&&) noexcept = default;
 
   static Task<TcpStream> connect(SocketAddr addr);
-  // A numeric address or a host name (skein::lookup_host): each address it
-  // resolves to is tried in turn; the first that accepts wins. If none does,
-  // the last one's error is thrown, naming every address tried.
-  static Task<TcpStream> connect(std::string host, std::uint16_t port);
+
+  // How long a connection attempt runs alone before the next address is
+  // tried alongside it (RFC 8305's "Connection Attempt Delay").
+  static constexpr std::chrono::milliseconds kAttemptDelay{250};
+
+  // A numeric address or a host name (skein::lookup_host), connected the
+  // Happy Eyeballs way (RFC 8305): the addresses, families interleaved
+  // (IPv6, IPv4, IPv6, ...: in the order the resolver prefers), are tried one
+  // after another, but an attempt that has neither succeeded nor failed
+  // within `attempt_delay` no longer holds up the next one: they race, the
+  // first connection wins and the others are cancelled. An address that
+  // fails at once (refused, unreachable) moves on at once. If all fail, the
+  // last error is thrown, naming every address tried; an error no other
+  // address can cure (no io_uring, out of descriptors, a cancel) is thrown
+  // at once.
+  static Task<TcpStream> connect(std::string host, std::uint16_t port,
+                                 std::chrono::milliseconds attempt_delay = kAttemptDelay);
+  // The same over addresses you already have, in the order given.
+  static Task<TcpStream> connect(std::vector<SocketAddr> addrs,
+                                 std::chrono::milliseconds attempt_delay = kAttemptDelay);
 
   void set_nodelay(bool on);
   SocketAddr peer_addr() const;
