@@ -1,6 +1,8 @@
 // The accept loop every listener shares (accept.hpp).
 #include "io/accept.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
@@ -8,6 +10,7 @@
 
 #include "io/operation.hpp"
 #include "io/socket_util.hpp"
+#include "skein/listener_socket.hpp"
 #include "skein/time.hpp"
 
 namespace skein::io {
@@ -33,3 +36,32 @@ Task<int> accept_socket(int listen_fd, std::atomic<std::uint64_t>& exhausted, co
 }
 
 }  // namespace skein::io
+
+namespace skein {
+
+ListenerSocket& ListenerSocket::operator=(ListenerSocket&& o) noexcept {
+  if (this != &o) {
+    close();
+    fd_ = std::exchange(o.fd_, -1);
+    kind_ = o.kind_;
+    accept_name_ = o.accept_name_;
+    fd_exhausted_.store(o.fd_exhausted_.load(std::memory_order_relaxed), std::memory_order_relaxed);
+  }
+  return *this;
+}
+
+void ListenerSocket::close() noexcept {
+  if (fd_ >= 0) ::close(std::exchange(fd_, -1));
+}
+
+int ListenerSocket::checked_fd(const char* what) const {
+  if (fd_ < 0) throw std::logic_error(std::string("skein::") + kind_ + "::" + what + ": the listener is not open");
+  return fd_;
+}
+
+Task<int> ListenerSocket::accept_fd() {
+  const int fd = checked_fd("accept");
+  co_return co_await io::accept_socket(fd, fd_exhausted_, accept_name_);
+}
+
+}  // namespace skein

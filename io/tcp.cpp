@@ -9,7 +9,6 @@
 #include <utility>
 #include <vector>
 
-#include "io/accept.hpp"
 #include "io/happy_eyeballs.hpp"
 #include "io/operation.hpp"
 #include "io/socket_util.hpp"
@@ -55,19 +54,6 @@ SocketAddr TcpStream::local_addr() const {
 
 // ---------------------------------------------------------------- listener
 
-TcpListener& TcpListener::operator=(TcpListener&& o) noexcept {
-  if (this != &o) {
-    close();
-    fd_ = std::exchange(o.fd_, -1);
-    fd_exhausted_.store(o.fd_exhausted_.load(std::memory_order_relaxed), std::memory_order_relaxed);
-  }
-  return *this;
-}
-
-void TcpListener::close() noexcept {
-  if (fd_ >= 0) ::close(std::exchange(fd_, -1));
-}
-
 TcpListener TcpListener::bind(std::string_view ip, std::uint16_t port, int backlog) {
   return bind(SocketAddr::parse(ip, port), backlog);
 }
@@ -76,24 +62,21 @@ TcpListener TcpListener::bind(const SocketAddr& addr, int backlog) {
   if (addr.size() == 0) throw std::invalid_argument("skein::TcpListener::bind: empty address");
   if (backlog <= 0) throw std::invalid_argument("skein::TcpListener::bind: backlog must be positive");
   TcpListener l;
-  l.fd_ = io::make_socket(addr.family(), SOCK_STREAM, "skein::TcpListener::bind");
+  l.adopt_fd(io::make_socket(addr.family(), SOCK_STREAM, "skein::TcpListener::bind"));
+  const int fd = l.native_handle();
   const int one = 1;
-  if (::setsockopt(l.fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0)
+  if (::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0)
     throw_errno(errno, "skein::TcpListener::bind: SO_REUSEADDR");
-  if (addr.family() == AF_INET6) ::setsockopt(l.fd_, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
-  if (::bind(l.fd_, addr.data(), addr.size()) < 0) throw_errno(errno, "skein::TcpListener::bind " + addr.to_string());
-  if (::listen(l.fd_, backlog) < 0) throw_errno(errno, "skein::TcpListener::listen " + addr.to_string());
+  if (addr.family() == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof one);
+  if (::bind(fd, addr.data(), addr.size()) < 0) throw_errno(errno, "skein::TcpListener::bind " + addr.to_string());
+  if (::listen(fd, backlog) < 0) throw_errno(errno, "skein::TcpListener::listen " + addr.to_string());
   return l;
 }
 
-Task<TcpStream> TcpListener::accept() {
-  if (fd_ < 0) throw std::logic_error("skein::TcpListener::accept: the listener is not open");
-  co_return TcpStream(co_await io::accept_socket(fd_, fd_exhausted_, "TcpListener::accept"));
-}
+Task<TcpStream> TcpListener::accept() { co_return TcpStream(co_await accept_fd()); }
 
 SocketAddr TcpListener::local_addr() const {
-  if (fd_ < 0) throw std::logic_error("skein::TcpListener::local_addr: the listener is not open");
-  return io::local_addr_of(fd_, "skein::TcpListener::local_addr");
+  return io::local_addr_of(checked_fd("local_addr"), "skein::TcpListener::local_addr");
 }
 
 }  // namespace skein

@@ -13,7 +13,6 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "io/accept.hpp"
 #include "io/operation.hpp"
 #include "io/socket_util.hpp"
 
@@ -105,36 +104,19 @@ PeerCredentials UnixStream::peer_credentials() const {
   return {c.pid, c.uid, c.gid};
 }
 
-UnixListener& UnixListener::operator=(UnixListener&& o) noexcept {
-  if (this != &o) {
-    close();
-    fd_ = std::exchange(o.fd_, -1);
-    path_ = std::move(o.path_);
-    fd_exhausted_.store(o.fd_exhausted_.load(std::memory_order_relaxed), std::memory_order_relaxed);
-  }
-  return *this;
-}
-
-void UnixListener::close() noexcept {
-  if (fd_ >= 0) ::close(std::exchange(fd_, -1));
-}
-
 UnixListener UnixListener::bind(std::string path, int backlog, Stale stale) {
   const UnixAddress a = unix_address(path, "skein::UnixListener::bind");
   if (backlog <= 0) throw std::invalid_argument("skein::UnixListener::bind: backlog must be positive");
   if (stale == replace_stale && path[0] != '@' && is_socket_file(path) && !someone_listens(path)) ::unlink(path.c_str());
   UnixListener l;
-  l.fd_ = io::make_socket(AF_UNIX, SOCK_STREAM, "skein::UnixListener::bind");
+  l.adopt_fd(io::make_socket(AF_UNIX, SOCK_STREAM, "skein::UnixListener::bind"));
   l.path_ = std::move(path);
-  if (::bind(l.fd_, reinterpret_cast<const sockaddr*>(&a.sun), a.size) < 0)
+  if (::bind(l.native_handle(), reinterpret_cast<const sockaddr*>(&a.sun), a.size) < 0)
     throw_errno(errno, "skein::UnixListener::bind '" + l.path_ + "'");
-  if (::listen(l.fd_, backlog) < 0) throw_errno(errno, "skein::UnixListener::listen '" + l.path_ + "'");
+  if (::listen(l.native_handle(), backlog) < 0) throw_errno(errno, "skein::UnixListener::listen '" + l.path_ + "'");
   return l;
 }
 
-Task<UnixStream> UnixListener::accept() {
-  if (fd_ < 0) throw std::logic_error("skein::UnixListener::accept: the listener is not open");
-  co_return UnixStream(co_await io::accept_socket(fd_, fd_exhausted_, "UnixListener::accept"));
-}
+Task<UnixStream> UnixListener::accept() { co_return UnixStream(co_await accept_fd()); }
 
 }  // namespace skein

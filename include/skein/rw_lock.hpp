@@ -49,67 +49,47 @@ class RwLock {
   RwLock& operator=(const RwLock&) = delete;
   ~RwLock() { detail::abandon_all(waiters_, lock_); }
 
-  class [[nodiscard]] ReadGuard {
+  // Owns the lock, shared (ReadGuard) or exclusive (WriteGuard); releases it
+  // when destroyed. Movable.
+  template <bool kWrite>
+  class [[nodiscard]] Guard {
    public:
-    ReadGuard() = default;
-    ReadGuard(ReadGuard&& o) noexcept : rw_(std::exchange(o.rw_, nullptr)) {}
-    ReadGuard& operator=(ReadGuard&& o) noexcept {
+    Guard() = default;
+    Guard(Guard&& o) noexcept : rw_(std::exchange(o.rw_, nullptr)) {}
+    Guard& operator=(Guard&& o) noexcept {
       if (this != &o) {
         reset();
         rw_ = std::exchange(o.rw_, nullptr);
       }
       return *this;
     }
-    ~ReadGuard() { reset(); }
+    ~Guard() { reset(); }
     bool owns_lock() const noexcept { return rw_ != nullptr; }
     void unlock() {
-      if (!rw_) throw std::logic_error("skein::RwLock::ReadGuard::unlock: the guard owns no lock");
-      reset();
-    }
-
-   private:
-    friend class RwLock;
-    explicit ReadGuard(RwLock* rw) noexcept : rw_(rw) {}
-    void reset() noexcept {
-      if (rw_) std::exchange(rw_, nullptr)->release(false);
-    }
-    RwLock* rw_ = nullptr;
-  };
-
-  class [[nodiscard]] WriteGuard {
-   public:
-    WriteGuard() = default;
-    WriteGuard(WriteGuard&& o) noexcept : rw_(std::exchange(o.rw_, nullptr)) {}
-    WriteGuard& operator=(WriteGuard&& o) noexcept {
-      if (this != &o) {
-        reset();
-        rw_ = std::exchange(o.rw_, nullptr);
-      }
-      return *this;
-    }
-    ~WriteGuard() { reset(); }
-    bool owns_lock() const noexcept { return rw_ != nullptr; }
-    void unlock() {
-      if (!rw_) throw std::logic_error("skein::RwLock::WriteGuard::unlock: the guard owns no lock");
+      if (!rw_) throw std::logic_error("skein::RwLock guard: unlock of a guard that owns no lock");
       reset();
     }
     // Exclusive -> shared, atomically: no writer can get in between; readers
     // queued at the head come in with it.
-    ReadGuard downgrade() && {
+    Guard<false> downgrade() &&
+      requires kWrite
+    {
       if (!rw_) throw std::logic_error("skein::RwLock::WriteGuard::downgrade: the guard owns no lock");
       RwLock* rw = std::exchange(rw_, nullptr);
       rw->downgrade_locked_writer();
-      return ReadGuard(rw);
+      return Guard<false>(rw);
     }
 
    private:
     friend class RwLock;
-    explicit WriteGuard(RwLock* rw) noexcept : rw_(rw) {}
+    explicit Guard(RwLock* rw) noexcept : rw_(rw) {}
     void reset() noexcept {
-      if (rw_) std::exchange(rw_, nullptr)->release(true);
+      if (rw_) std::exchange(rw_, nullptr)->release(kWrite);
     }
     RwLock* rw_ = nullptr;
   };
+  using ReadGuard = Guard<false>;
+  using WriteGuard = Guard<true>;
 
  private:
   struct RwWaiter : detail::Waiter {

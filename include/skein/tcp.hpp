@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "skein/byte_stream.hpp"
+#include "skein/listener_socket.hpp"
 #include "skein/socket_addr.hpp"
 #include "skein/task.hpp"
 
@@ -68,17 +69,11 @@ class TcpStream : public ByteStream {
   static const Names names_;
 };
 
-class TcpListener {
+class TcpListener : public ListenerSocket {
  public:
-  TcpListener() noexcept = default;
-  TcpListener(TcpListener&& o) noexcept
-      : fd_(o.fd_), fd_exhausted_(o.fd_exhausted_.load(std::memory_order_relaxed)) {
-    o.fd_ = -1;
-  }
-  TcpListener& operator=(TcpListener&& o) noexcept;
-  TcpListener(const TcpListener&) = delete;
-  TcpListener& operator=(const TcpListener&) = delete;
-  ~TcpListener() { close(); }
+  TcpListener() noexcept : ListenerSocket("TcpListener", "TcpListener::accept") {}
+  TcpListener(TcpListener&&) noexcept = default;
+  TcpListener& operator=(TcpListener&&) noexcept = default;
 
   // Binds and listens (SO_REUSEADDR; an IPv6 address listens on IPv6 only).
   // Port 0 picks a free port: see local_addr(). Throws std::system_error.
@@ -86,24 +81,11 @@ class TcpListener {
   static TcpListener bind(std::string_view ip, std::uint16_t port, int backlog = 1024);
   static TcpListener bind(const SocketAddr& addr, int backlog = 1024);
 
-  // The next connection. When the process is out of file descriptors
-  // (EMFILE/ENFILE) it backs off (1 ms, doubling up to 100 ms, sleeping on
-  // the timer heap, so the connections already open keep being served) and
-  // tries again; fd_exhausted_count() tells how often that happened.
+  // The next connection (ListenerSocket: backs off when out of descriptors).
   Task<TcpStream> accept();
 
   SocketAddr local_addr() const;
   std::uint16_t local_port() const { return local_addr().port(); }
-  std::uint64_t fd_exhausted_count() const noexcept { return fd_exhausted_.load(std::memory_order_relaxed); }
-
-  void close() noexcept;
-  bool is_open() const noexcept { return fd_ >= 0; }
-  int native_handle() const noexcept { return fd_; }
-
- private:
-  int fd_ = -1;
-  // Written by the accepting task, read by anyone: a relaxed counter.
-  std::atomic<std::uint64_t> fd_exhausted_{0};
 };
 
 }  // namespace skein

@@ -21,13 +21,13 @@
 
 #include <sys/types.h>
 
-#include <atomic>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
 
 #include "skein/byte_stream.hpp"
+#include "skein/listener_socket.hpp"
 #include "skein/task.hpp"
 
 namespace skein {
@@ -57,37 +57,25 @@ class UnixStream : public ByteStream {
   static const Names names_;
 };
 
-class UnixListener {
+class UnixListener : public ListenerSocket {
  public:
   enum Stale { keep_stale, replace_stale };
 
-  UnixListener() noexcept = default;
-  UnixListener(UnixListener&& o) noexcept
-      : fd_(std::exchange(o.fd_, -1)),
-        path_(std::move(o.path_)),
-        fd_exhausted_(o.fd_exhausted_.load(std::memory_order_relaxed)) {}
-  UnixListener& operator=(UnixListener&& o) noexcept;
-  UnixListener(const UnixListener&) = delete;
-  UnixListener& operator=(const UnixListener&) = delete;
-  ~UnixListener() { close(); }
+  UnixListener() noexcept : ListenerSocket("UnixListener", "UnixListener::accept") {}
+  UnixListener(UnixListener&&) noexcept = default;
+  UnixListener& operator=(UnixListener&&) noexcept = default;
 
   // Binds and listens. May be called from any thread. Throws std::system_error
   // (with the path) or std::invalid_argument (empty or too long a path).
   static UnixListener bind(std::string path, int backlog = 1024, Stale stale = keep_stale);
 
-  // The next connection; out of descriptors it backs off as TcpListener does.
+  // The next connection (ListenerSocket: backs off when out of descriptors).
   Task<UnixStream> accept();
 
   const std::string& path() const noexcept { return path_; }
-  std::uint64_t fd_exhausted_count() const noexcept { return fd_exhausted_.load(std::memory_order_relaxed); }
-  void close() noexcept;
-  bool is_open() const noexcept { return fd_ >= 0; }
-  int native_handle() const noexcept { return fd_; }
 
  private:
-  int fd_ = -1;
   std::string path_;
-  std::atomic<std::uint64_t> fd_exhausted_{0};
 };
 
 }  // namespace skein
