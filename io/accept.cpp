@@ -9,6 +9,7 @@
 #include <string>
 
 #include "io/operation.hpp"
+#include "io/readiness.hpp"
 #include "io/socket_util.hpp"
 #include "skein/listener_socket.hpp"
 #include "skein/time.hpp"
@@ -18,9 +19,10 @@ namespace skein::io {
 Task<int> accept_socket(int listen_fd, std::atomic<std::uint64_t>& exhausted, const char* what) {
   auto backoff = std::chrono::milliseconds(1);
   for (;;) {
-    const int r = co_await submit(what, [&](io_uring_sqe* sqe) {
-      io_uring_prep_accept(sqe, listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
-    });
+    const int r = readiness_mode() ? co_await accept_when_ready(listen_fd)
+                                   : co_await submit(what, [&](io_uring_sqe* sqe) {
+                                       io_uring_prep_accept(sqe, listen_fd, nullptr, nullptr, SOCK_CLOEXEC);
+                                     });
     if (r >= 0) co_return r;
     if (r == -EMFILE || r == -ENFILE) {
       // Out of descriptors: the pending connection stays in the backlog;

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include "io/operation.hpp"
+#include "io/readiness.hpp"
 #include "io/socket_util.hpp"
 
 namespace skein {
@@ -39,9 +40,11 @@ int ByteStream::checked_fd(const char* what) const {
 Task<std::size_t> ByteStream::read(std::span<std::byte> buf) {
   const int fd = checked_fd("read");
   if (buf.empty()) co_return 0;
-  const int r = co_await io::submit(names_->read, [&](io_uring_sqe* sqe) {
-    io_uring_prep_recv(sqe, fd, buf.data(), buf.size(), 0);
-  }, read_timeout_ns_);
+  const int r = io::readiness_mode()
+                    ? co_await io::recv_when_ready(fd, buf.data(), buf.size(), 0, read_timeout_ns_)
+                    : co_await io::submit(names_->read, [&](io_uring_sqe* sqe) {
+                        io_uring_prep_recv(sqe, fd, buf.data(), buf.size(), 0);
+                      }, read_timeout_ns_);
   if (r < 0) throw_errno(-r, op_name("read"));
   co_return static_cast<std::size_t>(r);
 }
@@ -52,9 +55,11 @@ Task<void> ByteStream::read_exact(std::span<std::byte> buf) {
   while (done < buf.size()) {
     std::byte* p = buf.data() + done;
     const std::size_t left = buf.size() - done;
-    const int r = co_await io::submit(names_->read_exact, [&](io_uring_sqe* sqe) {
-      io_uring_prep_recv(sqe, fd, p, left, MSG_WAITALL);
-    }, read_timeout_ns_);
+    const int r = io::readiness_mode()
+                      ? co_await io::recv_when_ready(fd, p, left, 0, read_timeout_ns_)
+                      : co_await io::submit(names_->read_exact, [&](io_uring_sqe* sqe) {
+                          io_uring_prep_recv(sqe, fd, p, left, MSG_WAITALL);
+                        }, read_timeout_ns_);
     if (r < 0) throw_errno(-r, op_name("read_exact"));
     if (r == 0)
       throw unexpected_eof(op_name("read_exact") + ": end of stream after " + std::to_string(done) + " of " +
@@ -66,9 +71,11 @@ Task<void> ByteStream::read_exact(std::span<std::byte> buf) {
 Task<std::size_t> ByteStream::write(std::span<const std::byte> buf) {
   const int fd = checked_fd("write");
   if (buf.empty()) co_return 0;
-  const int r = co_await io::submit(names_->write, [&](io_uring_sqe* sqe) {
-    io_uring_prep_send(sqe, fd, buf.data(), buf.size(), MSG_NOSIGNAL);
-  }, write_timeout_ns_);
+  const int r = io::readiness_mode()
+                    ? co_await io::send_when_ready(fd, buf.data(), buf.size(), MSG_NOSIGNAL, write_timeout_ns_)
+                    : co_await io::submit(names_->write, [&](io_uring_sqe* sqe) {
+                        io_uring_prep_send(sqe, fd, buf.data(), buf.size(), MSG_NOSIGNAL);
+                      }, write_timeout_ns_);
   if (r < 0) throw_errno(-r, op_name("write"));
   co_return static_cast<std::size_t>(r);
 }
@@ -79,9 +86,11 @@ Task<void> ByteStream::write_all(std::span<const std::byte> buf) {
   while (done < buf.size()) {
     const std::byte* p = buf.data() + done;
     const std::size_t left = buf.size() - done;
-    const int r = co_await io::submit(names_->write_all, [&](io_uring_sqe* sqe) {
-      io_uring_prep_send(sqe, fd, p, left, MSG_NOSIGNAL | MSG_WAITALL);
-    }, write_timeout_ns_);
+    const int r = io::readiness_mode()
+                      ? co_await io::send_when_ready(fd, p, left, MSG_NOSIGNAL, write_timeout_ns_)
+                      : co_await io::submit(names_->write_all, [&](io_uring_sqe* sqe) {
+                          io_uring_prep_send(sqe, fd, p, left, MSG_NOSIGNAL | MSG_WAITALL);
+                        }, write_timeout_ns_);
     if (r < 0) throw_errno(-r, op_name("write_all"));
     done += static_cast<std::size_t>(r);  // a short write: send the rest
   }

@@ -1,11 +1,13 @@
 // IoParker: park/unpark inside the worker's io_uring. See io_parker.hpp.
 #include "io/io_parker.hpp"
 
-#include <poll.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <utility>
 #include <cerrno>
 #include <string>
 #include <system_error>
@@ -28,9 +30,24 @@ IoParker::IoParker(std::size_t worker_index) : worker_index_(worker_index) {
   arm_wake_read();
 }
 
-IoParker::IoParker(std::size_t worker_index, TimersOnly) : worker_index_(worker_index) {
+IoParker::IoParker(std::size_t worker_index, WithoutRing) : worker_index_(worker_index) {
   wake_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
   if (wake_fd_ < 0) throw std::system_error(errno, std::system_category(), "skein: eventfd for the worker's timers");
+  epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+  if (epoll_fd_ < 0) {
+    const int e = errno;
+    ::close(wake_fd_);
+    throw std::system_error(e, std::system_category(), "skein: epoll_create1 for the worker");
+  }
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = wake_fd_;
+  if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev) < 0) {
+    const int e = errno;
+    ::close(epoll_fd_);
+    ::close(wake_fd_);
+    throw std::system_error(e, std::system_category(), "skein: epoll_ctl for the worker's eventfd");
+  }
 }
 
 IoParker::~IoParker() {
@@ -39,6 +56,7 @@ IoParker::~IoParker() {
   // The ring goes first (its destructor runs after this body): closing the
   // eventfd while a read is pending on it is fine, the read is cancelled.
   if (wake_fd_ >= 0) ::close(wake_fd_);
+  if (epoll_fd_ >= 0) ::close(epoll_fd_);
 }
 
 std::int64_t IoParker::now_ns() noexcept {
@@ -113,6 +131,8 @@ bool IoParker::poll_events() {
   if (ring_) {
     ring_->flush();
     ring_->reap();
+  } else {
+    dispatch_ready(0);
   }
   fire_due_timers();
   return woken_ != before;
@@ -149,29 +169,91 @@ void IoParker::park() {
       timeout = timers_.next_deadline() - now_ns();
       if (timeout < 0) timeout = 0;
     }
+    // Without a ring the wait itself resumes the sockets that became ready:
+    // that counts as progress too.
+    const std::uint64_t woken_before_wait = woken_;
     if (ring_)
       ring_->wait(timeout);
     else
       wait_without_ring(timeout);
     // Step 7.
     const bool notified = state_.exchange(kEmpty, std::memory_order_seq_cst) == kNotified;
-    const bool progressed = poll_events();
+    const bool progressed = poll_events() || woken_ != woken_before_wait;
     if (notified || progressed) return;
   }
 }
 
-// Step 6 without a ring: sleep until the eventfd is readable or the timeout
-// passes, then empty it (non-blocking), so the next wait sleeps again.
+// Step 6 without a ring: sleep in epoll_wait until the eventfd or a waiting
+// socket is ready, or the nearest deadline passes.
 void IoParker::wait_without_ring(std::int64_t timeout_ns) {
-  pollfd pfd{wake_fd_, POLLIN, 0};
-  timespec ts{};
-  if (timeout_ns >= 0) {
-    ts.tv_sec = timeout_ns / 1'000'000'000;
-    ts.tv_nsec = timeout_ns % 1'000'000'000;
+  // epoll_wait counts milliseconds: round up, so a timer is never early.
+  const int timeout_ms = timeout_ns < 0 ? -1 : static_cast<int>(std::min<std::int64_t>((timeout_ns + 999'999) / 1'000'000, 1 << 30));
+  dispatch_ready(timeout_ms);
+}
+
+// Registers (added = false: re-arms) `fd` for what its waiters want; an fd
+// nobody waits on any more is deleted. Owner only.
+bool IoParker::rearm(int fd, const Interest& i, bool added) noexcept {
+  if (i.in.empty() && i.out.empty()) {
+    ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
+    return true;
   }
-  ::ppoll(&pfd, 1, timeout_ns >= 0 ? &ts : nullptr, nullptr);  // EINTR: one more loop, nothing lost
-  std::uint64_t drained;
-  [[maybe_unused]] const ssize_t n = ::read(wake_fd_, &drained, sizeof drained);  // EAGAIN: it was the timeout
+  epoll_event ev{};
+  ev.events = EPOLLONESHOT | (i.in.empty() ? 0u : EPOLLIN | EPOLLRDHUP) | (i.out.empty() ? 0u : EPOLLOUT);
+  ev.data.fd = fd;
+  return ::epoll_ctl(epoll_fd_, added ? EPOLL_CTL_ADD : EPOLL_CTL_MOD, fd, &ev) == 0;
+}
+
+bool IoParker::watch(int fd, bool out, ReadyWaiter* w) {
+  auto [it, added] = interests_.try_emplace(fd);
+  std::vector<ReadyWaiter*>& waiters = out ? it->second.out : it->second.in;
+  waiters.push_back(w);
+  if (rearm(fd, it->second, added)) return true;
+  const int e = errno;
+  waiters.pop_back();
+  if (added) interests_.erase(it);
+  errno = e;
+  return false;
+}
+
+void IoParker::unwatch(int fd, bool out, ReadyWaiter* w) noexcept {
+  auto it = interests_.find(fd);
+  if (it == interests_.end()) return;
+  std::vector<ReadyWaiter*>& waiters = out ? it->second.out : it->second.in;
+  std::erase(waiters, w);
+  rearm(fd, it->second, false);
+  if (it->second.in.empty() && it->second.out.empty()) interests_.erase(it);
+}
+
+// Waits up to `timeout_ms` (0: just looks) and resumes the socket waits that
+// became ready; empties the eventfd if it was written (non-blocking read).
+// An event disarmed the fd's whole registration (ONESHOT): the waiters of
+// the other direction, if it is not ready too, are re-armed.
+void IoParker::dispatch_ready(int timeout_ms) {
+  epoll_event events[64];
+  const int n = ::epoll_wait(epoll_fd_, events, 64, timeout_ms);  // EINTR: one more loop, nothing lost
+  for (int i = 0; i < n; ++i) {
+    const int fd = events[i].data.fd;
+    if (fd == wake_fd_) {
+      std::uint64_t drained;
+      [[maybe_unused]] const ssize_t r = ::read(wake_fd_, &drained, sizeof drained);
+      continue;
+    }
+    auto it = interests_.find(fd);
+    if (it == interests_.end()) continue;
+    const std::uint32_t e = events[i].events;
+    const bool failed = e & (EPOLLERR | EPOLLHUP);
+    ready_.clear();
+    if (failed || (e & (EPOLLIN | EPOLLRDHUP))) ready_.swap(it->second.in);
+    if (failed || (e & EPOLLOUT)) {
+      ready_.insert(ready_.end(), it->second.out.begin(), it->second.out.end());
+      it->second.out.clear();
+    }
+    rearm(fd, it->second, false);
+    if (it->second.in.empty() && it->second.out.empty()) interests_.erase(it);
+    for (ReadyWaiter* w : ready_) w->on_ready(w);
+    ready_.clear();
+  }
 }
 
 }  // namespace skein::io

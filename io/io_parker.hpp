@@ -5,13 +5,15 @@
 // for requests from other threads. Awaitables find it with current().
 //
 // WITHOUT IO_URING (the kernel or a seccomp policy refuses it, or
-// SKEIN_DISABLE_IO_URING): a timers-only IoParker has no ring; the worker
-// sleeps in ppoll on its (non-blocking) eventfd with the nearest deadline as
-// the timeout, and drains the eventfd when it wakes. Timers, deadlines and
-// cross-thread wake-ups work the same; I/O (current_with_ring) throws the
-// setup error. The protocol below is unchanged except step 6: a write to the
-// eventfd between step 4 and ppoll leaves its counter non-zero, so ppoll
-// returns at once.
+// SKEIN_DISABLE_IO_URING): a readiness IoParker has no ring but an epoll
+// instance; the worker sleeps in epoll_wait with its (non-blocking) eventfd
+// registered and the nearest deadline as the timeout, and drains the eventfd
+// when it wakes. Timers, deadlines and cross-thread wake-ups work the same;
+// sockets wait for readiness here (ReadyWait, io/readiness.hpp) and then
+// make the non-blocking system call themselves; ring-only operations
+// (current_with_ring: files, UDP) throw the setup error. The protocol below
+// is unchanged except step 6: a write to the eventfd between step 4 and
+// epoll_wait leaves its counter non-zero, so epoll_wait returns at once.
 //
 // WAKE PROTOCOL (state_: kEmpty, kParked, kNotified; an eventfd with a read
 // always pending on the ring while the worker sleeps):
@@ -49,6 +51,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <unordered_map>
 #include <vector>
 
 #include "io/inbox.hpp"
@@ -59,14 +62,21 @@
 
 namespace skein::io {
 
+// A socket wait registered with a ring-less worker's epoll (readiness.hpp):
+// `on_ready` runs on the owner thread once the fd is ready (or in error).
+struct ReadyWaiter {
+  void (*on_ready)(ReadyWaiter* self) noexcept = nullptr;
+};
+
 class IoParker final : public detail::Parker {
  public:
   // Throws std::system_error when the kernel refuses io_uring.
   explicit IoParker(std::size_t worker_index);
-  struct TimersOnly {};
-  // No ring: timers and wake-ups only (see above). Throws std::system_error
-  // only if the eventfd cannot be made.
-  IoParker(std::size_t worker_index, TimersOnly);
+  struct WithoutRing {};
+  // No ring: timers, wake-ups and socket readiness (see above). Throws
+  // std::system_error only if the eventfd or the epoll instance cannot be
+  // made.
+  IoParker(std::size_t worker_index, WithoutRing);
   ~IoParker() override;
 
   void park() override;
@@ -83,6 +93,16 @@ class IoParker final : public detail::Parker {
   static IoParker& current_with_ring(const char* what);
 
   bool has_ring() const noexcept { return ring_.has_value(); }
+  // Without a ring (owner thread): wait for `fd` to be readable (`out`
+  // false) or writable. The fd itself is registered (EPOLLONESHOT, both
+  // directions in one registration, re-armed for whoever still waits), so a
+  // wait needs no descriptor of its own: it still works when the process is
+  // out of them. false with errno if epoll refused. When the fd is ready,
+  // every waiter of that direction is taken off and its on_ready runs (each
+  // retries its call; one that meets EAGAIN waits again); unwatch()
+  // withdraws a waiter that is still there.
+  bool watch(int fd, bool out, ReadyWaiter* w);
+  void unwatch(int fd, bool out, ReadyWaiter* w) noexcept;
   Ring& ring() noexcept { return *ring_; }
   TimerHeap& timers() noexcept { return timers_; }
   std::size_t worker_index() const noexcept { return worker_index_; }
@@ -99,6 +119,7 @@ class IoParker final : public detail::Parker {
   void signal() noexcept;
   void arm_wake_read();
   void wait_without_ring(std::int64_t timeout_ns);
+  void dispatch_ready(int timeout_ms);
   void fire_due_timers();
   static void on_wake_cqe(Completion* c, std::int32_t res, std::uint32_t flags) noexcept;
 
@@ -110,6 +131,13 @@ class IoParker final : public detail::Parker {
   std::optional<Ring> ring_;
   TimerHeap timers_;
   std::vector<TimerNode*> due_;  // scratch for fire_due_timers
+  int epoll_fd_ = -1;  // without a ring only
+  struct Interest {
+    std::vector<ReadyWaiter*> in, out;
+  };
+  std::unordered_map<int, Interest> interests_;  // owner only; fds registered in epoll_fd_
+  std::vector<ReadyWaiter*> ready_;               // scratch for dispatch_ready
+  bool rearm(int fd, const Interest& i, bool added) noexcept;
   int wake_fd_ = -1;
   std::uint64_t wake_buf_ = 0;  // the pending eventfd read writes here
   struct WakeCompletion : Completion {

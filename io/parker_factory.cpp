@@ -81,14 +81,14 @@ std::unique_ptr<Parker> make_worker_parker(std::size_t worker_index) {
     io::tls_io_parker = p.get();
     return p;
   } catch (const std::system_error& e) {
-    // The runtime still runs (tasks, channels, timers, ...); the first I/O
-    // call on this worker throws with this cause.
+    // The runtime still runs (tasks, channels, timers, sockets through
+    // epoll); the first file or UDP call on this worker throws this cause.
     io::tls_io_setup_errno = e.code().value();
     io::tls_io_setup_message = e.what();
     io::tls_io_parker = nullptr;
   }
   try {
-    auto p = std::make_unique<io::IoParker>(worker_index, io::IoParker::TimersOnly{});
+    auto p = std::make_unique<io::IoParker>(worker_index, io::IoParker::WithoutRing{});
     io::tls_io_parker = p.get();
     return p;
   } catch (const std::system_error&) {

@@ -43,6 +43,7 @@
 #include <utility>
 
 #include "io/operation.hpp"
+#include "io/readiness.hpp"
 
 namespace skein {
 
@@ -220,9 +221,15 @@ Task<int> SignalListener::recv() {
   for (;;) {
     if (const int signo = take_lowest(slot.pending)) co_return signo;
     std::uint64_t count = 0;
-    const int r = co_await io::submit("SignalListener::recv", [fd, &count](io_uring_sqe* sqe) {
-      io_uring_prep_read(sqe, fd, &count, sizeof count, 0);
-    });
+    int r;
+    if (io::readiness_mode()) {  // no ring: wait for the eventfd, then read it (it will not block)
+      r = co_await io::readable(fd);
+      if (r == 0 && ::read(fd, &count, sizeof count) < 0) r = -errno;
+    } else {
+      r = co_await io::submit("SignalListener::recv", [fd, &count](io_uring_sqe* sqe) {
+        io_uring_prep_read(sqe, fd, &count, sizeof count, 0);
+      });
+    }
     if (r < 0 && r != -EINTR && r != -EAGAIN)
       throw std::system_error(-r, std::system_category(), "skein::SignalListener::recv: reading its eventfd");
   }

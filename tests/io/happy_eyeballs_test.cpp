@@ -76,14 +76,14 @@ TEST(HappyEyeballs, FamiliesAlternateInTheResolversOrder) {
 // The precondition of the next tests: a connect to the blackhole hangs.
 TEST(HappyEyeballs, TheBlackholeReallyHoldsAConnect) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  SKEIN_SKIP_WITHOUT_SOCKETS(rt);
   Blackhole hole;
   EXPECT_THROW(rt.block_on(skein::with_timeout(300ms, TcpStream::connect(hole.addr()))), std::system_error);
 }
 
 TEST(HappyEyeballs, AStalledAddressDoesNotHoldUpTheNext) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  SKEIN_SKIP_WITHOUT_SOCKETS(rt);
   Blackhole hole;
   auto good = TcpListener::bind("127.0.0.1", 0);
   const int fds_before = skein::test::open_fd_count();
@@ -102,7 +102,7 @@ TEST(HappyEyeballs, AStalledAddressDoesNotHoldUpTheNext) {
 
 TEST(HappyEyeballs, AFailureMovesOnWithoutWaitingOutTheDelay) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  SKEIN_SKIP_WITHOUT_SOCKETS(rt);
   auto good = TcpListener::bind("127.0.0.1", 0);
   const auto t0 = Clock::now();
   EXPECT_EQ(rt.block_on(connect_and_tell_port({refused_addr(), good.local_addr()}, 10s)), good.local_port());
@@ -111,7 +111,7 @@ TEST(HappyEyeballs, AFailureMovesOnWithoutWaitingOutTheDelay) {
 
 TEST(HappyEyeballs, WhenAllFailTheErrorNamesEachAddress) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  SKEIN_SKIP_WITHOUT_SOCKETS(rt);
   const SocketAddr a = refused_addr(), b = refused_addr();
   try {
     rt.block_on(TcpStream::connect(std::vector<SocketAddr>{a, b}));
@@ -127,7 +127,7 @@ TEST(HappyEyeballs, WhenAllFailTheErrorNamesEachAddress) {
 
 TEST(HappyEyeballs, CancellingTheCallerCancelsEveryAttempt) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  SKEIN_SKIP_WITHOUT_SOCKETS(rt);
   Blackhole hole1, hole2;
   const int fds_before = skein::test::open_fd_count();
   auto h = rt.spawn(connect_and_tell_port({hole1.addr(), hole2.addr()}, 20ms));

@@ -11,6 +11,7 @@
 
 #include "skein/file.hpp"
 #include "skein/runtime.hpp"
+#include "skein/unix.hpp"
 #include "skein/time.hpp"
 
 namespace skein::test {
@@ -26,6 +27,27 @@ inline std::optional<std::string> io_uring_unavailable(Runtime& rt) {
     throw;
   }
 }
+
+// Sockets work without io_uring too (through epoll); the probe is a socket
+// round trip, which fails only if neither works.
+inline std::optional<std::string> sockets_unavailable(Runtime& rt) {
+  try {
+    rt.block_on([]() -> Task<void> {
+      auto [a, b] = UnixStream::pair();
+      co_await a.write_all("x");
+      char c;
+      co_await b.read_exact(std::span<char>(&c, 1));
+    }());
+    return std::nullopt;
+  } catch (const std::system_error& e) {
+    return std::string(e.what());
+  }
+}
+
+#define SKEIN_SKIP_WITHOUT_SOCKETS(rt)                                                  \
+  do {                                                                                 \
+    if (auto why = ::skein::test::sockets_unavailable(rt)) GTEST_SKIP() << *why;       \
+  } while (0)
 
 #define SKEIN_SKIP_WITHOUT_IO_URING(rt)                            \
   do {                                                             \

@@ -86,7 +86,7 @@ TEST(Resolve, AnUnknownNameIsAClearError) {
 // Connecting by a name that refuses: Tcp.ConnectionRefused (tcp_test.cpp).
 TEST(Resolve, ConnectByName) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  SKEIN_SKIP_WITHOUT_SOCKETS(rt);
   auto listener = TcpListener::bind("127.0.0.1", 0);
   const std::uint16_t port = listener.local_port();
   rt.block_on([](TcpListener& l, std::uint16_t port) -> Task<void> {

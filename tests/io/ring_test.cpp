@@ -91,27 +91,34 @@ TEST(Ring, ThreadsOutsideWakeSleepingRings) {
   EXPECT_EQ(sum, 1999);  // sum of i % 3 for i in [0, 2000)
 }
 
-TEST(Ring, RefusedIoUringGivesAClearErrorAndTheRuntimeStillRunsWithTimers) {
+// With io_uring refused, everything but files and UDP still works: tasks,
+// timers (the workers sleep in epoll_wait), sockets (readiness through
+// epoll); a file operation is a clear error naming the cause.
+TEST(Ring, RefusedIoUringLeavesTimersAndSocketsWorkingAndFilesAClearError) {
   ::setenv("SKEIN_DISABLE_IO_URING", "1", 1);
   {
     skein::Runtime rt(skein::Options{.workers = 2});
-    // Tasks without I/O run, and so do timers (the workers sleep in ppoll).
     EXPECT_EQ(rt.block_on([]() -> Task<int> { co_return 7; }()), 7);
     const auto t0 = std::chrono::steady_clock::now();
     rt.block_on([]() -> Task<void> { co_await skein::sleep_for(20ms); }());
     EXPECT_GE(std::chrono::steady_clock::now() - t0, 20ms);
     EXPECT_THROW(rt.block_on([]() -> Task<void> { co_await skein::with_timeout(10ms, skein::sleep_for(30s)); }()),
                  std::system_error);
-    // I/O is a clear error naming the cause.
+    // A socket round trip, and end of stream.
+    int sv[2];
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+    const std::string got = rt.block_on([](int a, int b) -> Task<std::string> {
+      skein::TcpStream x(a), y(b);  // any connected stream sockets
+      co_await x.write_all("epoll");
+      x.close();
+      char buf[8];
+      const std::size_t n = co_await y.read(std::span<char>(buf, sizeof buf));
+      EXPECT_EQ(co_await y.read(std::span<char>(buf, sizeof buf)), 0u);
+      co_return std::string(buf, n);
+    }(sv[0], sv[1]));
+    EXPECT_EQ(got, "epoll");
     try {
-      int sv[2];
-      ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
-      ::close(sv[1]);
-      rt.block_on([](int fd) -> Task<void> {
-        skein::TcpStream s(fd);
-        char c;
-        (void)co_await s.read(std::span<char>(&c, 1));
-      }(sv[0]));
+      rt.block_on([]() -> Task<void> { co_await (co_await skein::File::open("/dev/null")).close(); }());
       ADD_FAILURE() << "no error";
     } catch (const std::system_error& e) {
       EXPECT_EQ(e.code().value(), ENOSYS);

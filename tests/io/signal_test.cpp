@@ -44,7 +44,7 @@ void (*current_handler(int signo))(int) {
 
 TEST(Signal, ARaisedSignalReachesTheListener) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  SKEIN_SKIP_WITHOUT_SOCKETS(rt);
   SignalListener usr1(SIGUSR1);
   ::raise(SIGUSR1);  // before recv: kept pending, not lost
   EXPECT_EQ(rt.block_on(recv_within(usr1, 5000ms)), std::optional<int>(SIGUSR1));
@@ -57,7 +57,7 @@ TEST(Signal, ARaisedSignalReachesTheListener) {
 
 TEST(Signal, EveryListenerSeesEachDelivery) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  SKEIN_SKIP_WITHOUT_SOCKETS(rt);
   SignalListener a(SIGUSR1), b(SIGUSR1);
   ::raise(SIGUSR1);
   EXPECT_EQ(rt.block_on(recv_within(a, 5000ms)), std::optional<int>(SIGUSR1));
@@ -66,7 +66,7 @@ TEST(Signal, EveryListenerSeesEachDelivery) {
 
 TEST(Signal, AListenerForSeveralSignalsReportsEachOnce) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  SKEIN_SKIP_WITHOUT_SOCKETS(rt);
   SignalListener both({SIGUSR1, SIGUSR2});
   ::raise(SIGUSR2);
   ::raise(SIGUSR1);
@@ -81,7 +81,7 @@ TEST(Signal, AListenerForSeveralSignalsReportsEachOnce) {
 // standard signals), and nothing is left over to wake a later recv.
 TEST(Signal, DeliveriesBetweenReceivesAreCoalesced) {
   skein::Runtime rt(skein::Options{.workers = 1});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  SKEIN_SKIP_WITHOUT_SOCKETS(rt);
   SignalListener usr1(SIGUSR1);
   for (int i = 0; i < 3; ++i) ::raise(SIGUSR1);
   EXPECT_EQ(rt.block_on(recv_within(usr1, 5000ms)), std::optional<int>(SIGUSR1));
@@ -90,7 +90,7 @@ TEST(Signal, DeliveriesBetweenReceivesAreCoalesced) {
 
 TEST(Signal, ACancelledReceiveLeavesTheListenerUsable) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  SKEIN_SKIP_WITHOUT_SOCKETS(rt);
   SignalListener usr1(SIGUSR1);
   auto waiting = rt.spawn(usr1.recv());
   std::this_thread::sleep_for(20ms);
@@ -144,7 +144,7 @@ TEST(Signal, MisuseIsAClearError) {
   EXPECT_EQ(current_handler(SIGUSR1), SIG_DFL);
 
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  SKEIN_SKIP_WITHOUT_SOCKETS(rt);
   SignalListener usr1(SIGUSR1);
   auto first = rt.spawn(usr1.recv());
   std::this_thread::sleep_for(20ms);
@@ -161,7 +161,7 @@ TEST(Signal, MisuseIsAClearError) {
 // Under TSan and ASan: no race, no use of a closed eventfd.
 TEST(Signal, StormWhileListenersComeAndGo) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  SKEIN_SKIP_WITHOUT_SOCKETS(rt);
   SignalListener keeper(SIGUSR1);
   std::atomic<bool> stop{false};
   std::atomic<int> sent{0};
@@ -197,7 +197,7 @@ TEST(Signal, StormWhileListenersComeAndGo) {
 
 TEST(Signal, CtrlCReturnsAtTheNextSigint) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  SKEIN_SKIP_WITHOUT_SOCKETS(rt);
   std::atomic<bool> waiting{false};
   auto h = rt.spawn([](std::atomic<bool>& waiting) -> Task<void> {
     auto c = skein::ctrl_c();

@@ -87,7 +87,7 @@ Task<std::size_t> check_pattern(TcpStream& s, std::size_t total) {
 class TcpLoopback : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (auto why = skein::test::io_uring_unavailable(rt)) GTEST_SKIP() << *why;
+    if (auto why = skein::test::sockets_unavailable(rt)) GTEST_SKIP() << *why;
   }
   skein::Runtime rt{skein::Options{.workers = 2}};
   TcpListener listener = TcpListener::bind("127.0.0.1", 0);
@@ -96,7 +96,7 @@ class TcpLoopback : public ::testing::Test {
 
 TEST(Tcp, EchoRoundTripOfManyMegabytes) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  SKEIN_SKIP_WITHOUT_SOCKETS(rt);
   const std::size_t total = (skein::test::kSanitized ? 8u : 64u) << 20;
   auto listener = TcpListener::bind("127.0.0.1", 0);
   const auto port = listener.local_port();
@@ -115,7 +115,7 @@ TEST(Tcp, EchoRoundTripOfManyMegabytes) {
 
 TEST(Tcp, IPv6Loopback) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  SKEIN_SKIP_WITHOUT_SOCKETS(rt);
   TcpListener l;
   try {
     l = TcpListener::bind("::1", 0);
@@ -149,7 +149,7 @@ TEST(Tcp, ManyConcurrentConnections) {
   conns = static_cast<int>(std::min<rlim_t>(conns, (lim.rlim_cur - 100) / 2));
   ASSERT_GE(conns, 500) << "fd limit too low: " << lim.rlim_cur;
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  SKEIN_SKIP_WITHOUT_SOCKETS(rt);
   auto listener = TcpListener::bind("127.0.0.1", 0, 4096);
   const auto port = listener.local_port();
   std::atomic<int> ok{0};
@@ -178,7 +178,7 @@ TEST(Tcp, ManyConcurrentConnections) {
 
 TEST(Tcp, ConnectionRefused) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  SKEIN_SKIP_WITHOUT_SOCKETS(rt);
   std::uint16_t port;
   {
     auto l = TcpListener::bind("127.0.0.1", 0);
@@ -289,7 +289,7 @@ TEST_F(TcpLoopback, CancelAcceptAndReadLeaksNothing) {
 
 TEST(Tcp, MisuseThrowsClearly) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  SKEIN_SKIP_WITHOUT_SOCKETS(rt);
   EXPECT_THROW(TcpListener::bind("not-an-ip", 0), std::invalid_argument);
   EXPECT_THROW(TcpListener::bind("127.0.0.1", 0, 0), std::invalid_argument);
   rt.block_on([]() -> Task<void> {
@@ -358,7 +358,7 @@ TEST(Tcp, ShutdownWithOperationsInFlight) {
   const int fds_before = skein::test::open_fd_count();
   {
     skein::Runtime rt(skein::Options{.workers = 2});
-    SKEIN_SKIP_WITHOUT_IO_URING(rt);
+    SKEIN_SKIP_WITHOUT_SOCKETS(rt);
     auto listener = TcpListener::bind("127.0.0.1", 0);
     const auto port = listener.local_port();
     rt.block_on([](TcpListener& l, std::uint16_t port) -> Task<void> {
@@ -464,7 +464,7 @@ TEST_F(TcpLoopback, ReadTimeoutOnTheStream) {
 // and every byte is right.
 TEST(Tcp, TasksMigrateBetweenWorkersBetweenIoOps) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  SKEIN_SKIP_WITHOUT_SOCKETS(rt);
   constexpr int kClients = 64, kRounds = 30;
   auto listener = TcpListener::bind("127.0.0.1", 0);
   const auto port = listener.local_port();

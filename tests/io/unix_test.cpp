@@ -59,7 +59,7 @@ std::string abstract_name() { return "@skein-test-" + std::to_string(::getpid())
 
 TEST(Unix, EchoOverAPathAndAnAbstractName) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  SKEIN_SKIP_WITHOUT_SOCKETS(rt);
   TempDir dir;
   for (const std::string& where : {dir.file("echo.sock"), abstract_name()}) {
     auto l = UnixListener::bind(where);
@@ -74,7 +74,7 @@ TEST(Unix, EchoOverAPathAndAnAbstractName) {
 
 TEST(Unix, PairAndPeerCredentials) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  SKEIN_SKIP_WITHOUT_SOCKETS(rt);
   auto [a, b] = UnixStream::pair();
   const skein::PeerCredentials who = a.peer_credentials();
   EXPECT_EQ(who.pid, ::getpid());
@@ -93,7 +93,7 @@ TEST(Unix, PairAndPeerCredentials) {
 
 TEST(Unix, ReadTimeoutAndCancelOnAUnixStream) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  SKEIN_SKIP_WITHOUT_SOCKETS(rt);
   auto [a, b] = UnixStream::pair();
   rt.block_on([](UnixStream& a) -> Task<void> {
     a.set_read_timeout(30ms);
@@ -117,7 +117,7 @@ TEST(Unix, ReadTimeoutAndCancelOnAUnixStream) {
 
 TEST(Unix, StaleSocketFilesAndClearErrors) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  SKEIN_SKIP_WITHOUT_SOCKETS(rt);
   TempDir dir;
   const std::string path = dir.file("stale.sock");
   { auto gone = UnixListener::bind(path); }  // closed: its file stays behind
@@ -153,7 +153,7 @@ TEST(Unix, StaleSocketFilesAndClearErrors) {
 
 TEST(Unix, ManyClientsAtOnce) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  SKEIN_SKIP_WITHOUT_SOCKETS(rt);
   const std::string name = abstract_name() + "-many";
   auto l = UnixListener::bind(name);
   constexpr int kClients = 50;
