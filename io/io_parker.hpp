@@ -11,7 +11,7 @@
 // when it wakes. Timers, deadlines and cross-thread wake-ups work the same;
 // sockets wait for readiness here (ReadyWait, io/readiness.hpp) and then
 // make the non-blocking system call themselves; ring-only operations
-// (current_with_ring: files, UDP) throw the setup error. The protocol below
+// (current_with_ring: files) throw the setup error. The protocol below
 // is unchanged except step 6: a write to the eventfd between step 4 and
 // epoll_wait leaves its counter non-zero, so epoll_wait returns at once.
 //

@@ -82,7 +82,7 @@ std::unique_ptr<Parker> make_worker_parker(std::size_t worker_index) {
     return p;
   } catch (const std::system_error& e) {
     // The runtime still runs (tasks, channels, timers, sockets through
-    // epoll); the first file or UDP call on this worker throws this cause.
+    // epoll); the first file call on this worker throws this cause.
     io::tls_io_setup_errno = e.code().value();
     io::tls_io_setup_message = e.what();
     io::tls_io_parker = nullptr;

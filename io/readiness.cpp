@@ -125,6 +125,17 @@ Task<int> send_when_ready(int fd, const void* buf, std::size_t len, int flags, s
                                 [=] { return ::send(fd, buf, len, flags | MSG_DONTWAIT); });
 }
 
+Task<int> sendmsg_when_ready(int fd, const msghdr* msg, int flags) {
+  co_return co_await when_ready(fd, true, 0, [=] { return ::sendmsg(fd, msg, flags | MSG_DONTWAIT); });
+}
+
+Task<int> recvmsg_when_ready(int fd, msghdr* msg, socklen_t name_capacity) {
+  co_return co_await when_ready(fd, false, 0, [=] {
+    msg->msg_namelen = name_capacity;
+    return ::recvmsg(fd, msg, MSG_DONTWAIT);
+  });
+}
+
 Task<int> accept_when_ready(int listen_fd) {
   // A listener is only ever accepted from here on a ring-less worker: leaving
   // it non-blocking is harmless, and spares two fcntl per accept.

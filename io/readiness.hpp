@@ -32,6 +32,9 @@ inline bool readiness_mode() noexcept { return tls_io_parker && !tls_io_parker->
 
 Task<int> recv_when_ready(int fd, void* buf, std::size_t len, int flags, std::int64_t timeout_ns);
 Task<int> send_when_ready(int fd, const void* buf, std::size_t len, int flags, std::int64_t timeout_ns);
+Task<int> sendmsg_when_ready(int fd, const msghdr* msg, int flags);
+// `msg->msg_namelen` is reset to `name_capacity` before each try.
+Task<int> recvmsg_when_ready(int fd, msghdr* msg, socklen_t name_capacity);
 Task<int> accept_when_ready(int listen_fd);
 Task<int> connect_when_ready(int fd, const sockaddr* addr, socklen_t len);
 // Waits until `fd` is readable (for an eventfd, a pipe): 0 or -errno.

@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "io/operation.hpp"
+#include "io/readiness.hpp"
 #include "io/socket_util.hpp"
 
 namespace skein {
@@ -42,8 +43,11 @@ Task<std::size_t> UdpSocket::send_to(std::span<const std::byte> data, SocketAddr
   msg.msg_namelen = to.size();
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  const int r = co_await io::submit("UdpSocket::send_to",
-                                    [&](io_uring_sqe* sqe) { io_uring_prep_sendmsg(sqe, fd, &msg, MSG_NOSIGNAL); });
+  const int r = io::readiness_mode()
+                    ? co_await io::sendmsg_when_ready(fd, &msg, MSG_NOSIGNAL)
+                    : co_await io::submit("UdpSocket::send_to", [&](io_uring_sqe* sqe) {
+                        io_uring_prep_sendmsg(sqe, fd, &msg, MSG_NOSIGNAL);
+                      });
   if (r < 0) io::throw_errno(-r, "skein::UdpSocket::send_to " + to.to_string());
   co_return static_cast<std::size_t>(r);
 }
@@ -58,8 +62,10 @@ Task<UdpSocket::Received> UdpSocket::recv_from(std::span<std::byte> buf) {
   msg.msg_namelen = SocketAddr::capacity();
   msg.msg_iov = &iov;
   msg.msg_iovlen = 1;
-  const int r =
-      co_await io::submit("UdpSocket::recv_from", [&](io_uring_sqe* sqe) { io_uring_prep_recvmsg(sqe, fd, &msg, 0); });
+  const int r = io::readiness_mode() ? co_await io::recvmsg_when_ready(fd, &msg, SocketAddr::capacity())
+                                     : co_await io::submit("UdpSocket::recv_from", [&](io_uring_sqe* sqe) {
+                                         io_uring_prep_recvmsg(sqe, fd, &msg, 0);
+                                       });
   if (r < 0) io::throw_errno(-r, "skein::UdpSocket::recv_from");
   out.from.set_size(msg.msg_namelen);
   out.size = static_cast<std::size_t>(r);

@@ -91,7 +91,7 @@ TEST(Ring, ThreadsOutsideWakeSleepingRings) {
   EXPECT_EQ(sum, 1999);  // sum of i % 3 for i in [0, 2000)
 }
 
-// With io_uring refused, everything but files and UDP still works: tasks,
+// With io_uring refused, everything but files still works: tasks,
 // timers (the workers sleep in epoll_wait), sockets (readiness through
 // epoll); a file operation is a clear error naming the cause.
 TEST(Ring, RefusedIoUringLeavesTimersAndSocketsWorkingAndFilesAClearError) {

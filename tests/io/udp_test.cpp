@@ -13,7 +13,7 @@ using skein::UdpSocket;
 
 TEST(Udp, RoundTrip) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  SKEIN_SKIP_WITHOUT_SOCKETS(rt);
   auto a = UdpSocket::bind("127.0.0.1", 0);
   auto b = UdpSocket::bind("127.0.0.1", 0);
   rt.block_on([](UdpSocket& a, UdpSocket& b) -> Task<void> {
@@ -45,7 +45,7 @@ TEST(Udp, RoundTrip) {
 
 TEST(Udp, TruncatedDatagramIsReported) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  SKEIN_SKIP_WITHOUT_SOCKETS(rt);
   auto a = UdpSocket::bind("127.0.0.1", 0);
   auto b = UdpSocket::bind("127.0.0.1", 0);
   rt.block_on([](UdpSocket& a, UdpSocket& b) -> Task<void> {
@@ -60,7 +60,7 @@ TEST(Udp, TruncatedDatagramIsReported) {
 
 TEST(Udp, CancelledReceive) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  SKEIN_SKIP_WITHOUT_SOCKETS(rt);
   auto a = UdpSocket::bind("127.0.0.1", 0);
   rt.block_on([](UdpSocket& a) -> Task<void> {
     auto h = skein::spawn([](UdpSocket& a) -> Task<void> {
