@@ -10,8 +10,8 @@
 // registered and the nearest deadline as the timeout, and drains the eventfd
 // when it wakes. Timers, deadlines and cross-thread wake-ups work the same;
 // sockets wait for readiness here (ReadyWait, io/readiness.hpp) and then
-// make the non-blocking system call themselves; ring-only operations
-// (current_with_ring: files) throw the setup error. The protocol below
+// make the non-blocking system call themselves; files run on the blocking
+// pool; current_with_ring (the ring's own operations) throws the setup error. The protocol below
 // is unchanged except step 6: a write to the eventfd between step 4 and
 // epoll_wait leaves its counter non-zero, so epoll_wait returns at once.
 //

@@ -81,8 +81,8 @@ std::unique_ptr<Parker> make_worker_parker(std::size_t worker_index) {
     io::tls_io_parker = p.get();
     return p;
   } catch (const std::system_error& e) {
-    // The runtime still runs (tasks, channels, timers, sockets through
-    // epoll); the first file call on this worker throws this cause.
+    // The runtime still runs: timers and sockets through epoll, files on the
+    // blocking pool; this cause is kept for whoever asks for the ring.
     io::tls_io_setup_errno = e.code().value();
     io::tls_io_setup_message = e.what();
     io::tls_io_parker = nullptr;

@@ -139,7 +139,16 @@ class JoinHandle {
   T take() {
     struct Free {
       detail::SpawnState<T>* s;
-      ~Free() { delete s; }  // the type is known here: no call through destroy_state
+      ~Free() {
+        // A spawned task's state is exactly a SpawnState<T>: deleted
+        // directly. A blocking job's is a BlockingState (it also holds the
+        // callable, with whatever it captured): only destroy_state knows its
+        // type and size.
+        if (s->run_blocking)
+          s->destroy_state(s);
+        else
+          delete s;
+      }
     } owner{std::exchange(s_, nullptr)};
     return owner.s->result.take();
   }

@@ -20,7 +20,7 @@ std::string temp_path(const char* name) {
 
 TEST(File, WriteFsyncReadRoundTrip) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  SKEIN_SKIP_WITHOUT_SOCKETS(rt);
   const std::string path = temp_path("roundtrip");
   const int fds_before = skein::test::open_fd_count();
   rt.block_on([](std::string path) -> Task<void> {
@@ -57,7 +57,7 @@ TEST(File, WriteFsyncReadRoundTrip) {
 
 TEST(File, OpenErrorsNameThePath) {
   skein::Runtime rt(skein::Options{.workers = 2});
-  SKEIN_SKIP_WITHOUT_IO_URING(rt);
+  SKEIN_SKIP_WITHOUT_SOCKETS(rt);
   rt.block_on([]() -> Task<void> {
     try {
       co_await File::open("/nonexistent/skein/file", O_RDONLY);

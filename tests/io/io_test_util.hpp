@@ -9,6 +9,7 @@
 #include <string>
 #include <system_error>
 
+#include "io/io_parker.hpp"
 #include "skein/file.hpp"
 #include "skein/runtime.hpp"
 #include "skein/unix.hpp"
@@ -16,11 +17,14 @@
 
 namespace skein::test {
 
-// Empty if io_uring works on the workers of `rt`; else the reason. (Timers
-// work without io_uring: the probe is an operation on the ring.)
+// Empty if io_uring works on the workers of `rt`; else the reason. (Timers,
+// sockets and files all work without it; this asks the worker's parker.)
 inline std::optional<std::string> io_uring_unavailable(Runtime& rt) {
   try {
-    rt.block_on([]() -> Task<void> { co_await (co_await File::open("/dev/null")).close(); }());
+    rt.block_on([]() -> Task<void> {
+      (void)io::IoParker::current_with_ring("io_uring probe");
+      co_return;
+    }());
     return std::nullopt;
   } catch (const std::system_error& e) {
     if (std::string(e.what()).find("io_uring is unavailable") != std::string::npos) return std::string(e.what());

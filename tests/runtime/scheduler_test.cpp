@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 
 #include <atomic>
+#include <memory>
 #include <chrono>
 #include <coroutine>
 #include <set>
@@ -275,6 +276,23 @@ TEST(Scheduler, SpawnBlockingGrowsAndPropagatesExceptions) {
   }(running, peak));
   EXPECT_TRUE(ok);
   EXPECT_GE(peak.load(), 2);  // jobs ran on more than one pool thread at once
+}
+
+// A joined blocking job's state is freed as what it is (it holds the
+// callable): what the callable captured is released. Deleting it as a plain
+// SpawnState leaked the captures (and freed the block with the wrong size).
+TEST(Scheduler, AJoinedBlockingJobReleasesWhatItsCallableCaptured) {
+  skein::Runtime rt(skein::Options{.workers = 2});
+  auto held = std::make_shared<int>(5);
+  const int sum = rt.block_on([](std::shared_ptr<int> held) -> skein::Task<int> {
+    int sum = 0;
+    for (int i = 0; i < 10; ++i) sum += co_await skein::spawn_blocking([held, text = std::string(64, 'x')] {
+      return *held + static_cast<int>(text.size());
+    });
+    co_return sum;
+  }(held));
+  EXPECT_EQ(sum, 10 * (5 + 64));
+  EXPECT_EQ(held.use_count(), 1) << "a joined job kept its callable's captures alive";
 }
 
 TEST(Scheduler, ShutdownWaitsForRunningBlockingJobsAndReportsQueuedOnes) {
