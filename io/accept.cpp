@@ -1,4 +1,4 @@
-// The accept loop every listener shares (accept.hpp).
+// Accepting and connecting, shared by every stream socket kind (accept.hpp).
 #include "io/accept.hpp"
 
 #include <unistd.h>
@@ -35,6 +35,11 @@ Task<int> accept_socket(int listen_fd, std::atomic<std::uint64_t>& exhausted, co
     if (r == -ECONNABORTED || r == -EINTR) continue;  // the client gave up before we accepted: next one
     throw_errno(-r, std::string("skein::") + what);
   }
+}
+
+Task<int> connect_socket(int fd, const sockaddr* addr, socklen_t len, const char* what) {
+  if (readiness_mode()) co_return co_await connect_when_ready(fd, addr, len);
+  co_return co_await submit(what, [&](io_uring_sqe* sqe) { io_uring_prep_connect(sqe, fd, addr, len); });
 }
 
 }  // namespace skein::io

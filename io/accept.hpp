@@ -1,5 +1,8 @@
-// The accept loop every listener shares (TcpListener, UnixListener).
+// Connection set-up every stream socket kind shares (TCP, Unix): the accept
+// loop of the listeners and the connect of the streams.
 #pragma once
+
+#include <sys/socket.h>
 
 #include <atomic>
 #include <cstdint>
@@ -15,5 +18,9 @@ namespace skein::io {
 // before it was accepted (ECONNABORTED) is skipped. Other errors throw
 // std::system_error naming `what`.
 Task<int> accept_socket(int listen_fd, std::atomic<std::uint64_t>& exhausted, const char* what);
+
+// Connects `fd` to `addr`, on the ring or (readiness_mode) through epoll: 0,
+// or -errno. `what` names the operation ("TcpStream::connect").
+Task<int> connect_socket(int fd, const sockaddr* addr, socklen_t len, const char* what);
 
 }  // namespace skein::io

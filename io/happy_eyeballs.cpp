@@ -29,9 +29,6 @@ namespace skein {
 namespace io {
 
 std::vector<SocketAddr> interleave_families(std::vector<SocketAddr> addrs) {
-  if (addrs.size() < 3) {
-    if (addrs.size() == 2 && addrs[0].family() == addrs[1].family()) return addrs;
-  }
   std::vector<SocketAddr> first, other;
   for (SocketAddr& a : addrs) (a.family() == addrs.front().family() ? first : other).push_back(a);
   std::vector<SocketAddr> out;
@@ -119,8 +116,11 @@ Task<TcpStream> connect_racing(std::vector<SocketAddr> addrs, std::chrono::milli
   running.handles.reserve(addrs.size());
   std::size_t started = 0, finished = 0;
   std::error_code last;
-  running.handles.push_back(spawn(attempt(addrs[0], 0, outcomes)));
-  started = 1;
+  auto start_next = [&] {
+    running.handles.push_back(spawn(attempt(addrs[started], started, outcomes)));
+    ++started;
+  };
+  start_next();
   for (;;) {
     std::optional<Outcome> o;
     if (started < addrs.size()) {
@@ -130,8 +130,7 @@ Task<TcpStream> connect_racing(std::vector<SocketAddr> addrs, std::chrono::milli
         if (e.code() != std::errc::timed_out) throw;
       }
       if (!o) {  // no outcome within the delay: the next address joins the race
-        running.handles.push_back(spawn(attempt(addrs[started], started, outcomes)));
-        ++started;
+        start_next();
         continue;
       }
     } else {
@@ -142,10 +141,7 @@ Task<TcpStream> connect_racing(std::vector<SocketAddr> addrs, std::chrono::milli
     last = std::get<std::error_code>(o->result);
     tried += (tried.empty() ? "" : ", ") + addrs[o->index].to_string() + " (" + last.message() + ")";
     if (!another_address_may_work(last) || finished == addrs.size()) throw std::system_error(last, "");
-    if (started < addrs.size()) {  // a failure does not wait out the delay: the next one now
-      running.handles.push_back(spawn(attempt(addrs[started], started, outcomes)));
-      ++started;
-    }
+    if (started < addrs.size()) start_next();  // a failure does not wait out the delay: the next one now
   }
 }
 

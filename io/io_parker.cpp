@@ -7,10 +7,10 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <utility>
 #include <cerrno>
 #include <string>
 #include <system_error>
+#include <utility>
 
 #include "io/io_context.hpp"
 #include "skein/detail/context.hpp"
@@ -192,7 +192,8 @@ void IoParker::wait_without_ring(std::int64_t timeout_ns) {
 }
 
 // Registers (added = false: re-arms) `fd` for what its waiters want; an fd
-// nobody waits on any more is deleted. Owner only.
+// nobody waits on any more is deleted from epoll (settle() then forgets it).
+// Owner only.
 bool IoParker::rearm(int fd, const Interest& i, bool added) noexcept {
   if (i.in.empty() && i.out.empty()) {
     ::epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);
@@ -221,7 +222,12 @@ void IoParker::unwatch(int fd, bool out, ReadyWaiter* w) noexcept {
   if (it == interests_.end()) return;
   std::vector<ReadyWaiter*>& waiters = out ? it->second.out : it->second.in;
   std::erase(waiters, w);
-  rearm(fd, it->second, false);
+  settle(it);
+}
+
+// After waiters left `it`: re-arm the fd for the rest, or forget it.
+void IoParker::settle(std::unordered_map<int, Interest>::iterator it) noexcept {
+  rearm(it->first, it->second, false);
   if (it->second.in.empty() && it->second.out.empty()) interests_.erase(it);
 }
 
@@ -249,8 +255,7 @@ void IoParker::dispatch_ready(int timeout_ms) {
       ready_.insert(ready_.end(), it->second.out.begin(), it->second.out.end());
       it->second.out.clear();
     }
-    rearm(fd, it->second, false);
-    if (it->second.in.empty() && it->second.out.empty()) interests_.erase(it);
+    settle(it);
     for (ReadyWaiter* w : ready_) w->on_ready(w);
     ready_.clear();
   }

@@ -11,9 +11,10 @@
 // when it wakes. Timers, deadlines and cross-thread wake-ups work the same;
 // sockets wait for readiness here (ReadyWait, io/readiness.hpp) and then
 // make the non-blocking system call themselves; files run on the blocking
-// pool; current_with_ring (the ring's own operations) throws the setup error. The protocol below
-// is unchanged except step 6: a write to the eventfd between step 4 and
-// epoll_wait leaves its counter non-zero, so epoll_wait returns at once.
+// pool; current_with_ring (the ring's own operations) throws the setup
+// error. The protocol below is unchanged except step 6: a write to the
+// eventfd between step 4 and epoll_wait leaves its counter non-zero, so
+// epoll_wait returns at once.
 //
 // WAKE PROTOCOL (state_: kEmpty, kParked, kNotified; an eventfd with a read
 // always pending on the ring while the worker sleeps):
@@ -138,6 +139,7 @@ class IoParker final : public detail::Parker {
   std::unordered_map<int, Interest> interests_;  // owner only; fds registered in epoll_fd_
   std::vector<ReadyWaiter*> ready_;               // scratch for dispatch_ready
   bool rearm(int fd, const Interest& i, bool added) noexcept;
+  void settle(std::unordered_map<int, Interest>::iterator it) noexcept;
   int wake_fd_ = -1;
   std::uint64_t wake_buf_ = 0;  // the pending eventfd read writes here
   struct WakeCompletion : Completion {

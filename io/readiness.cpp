@@ -24,8 +24,9 @@ class ReadyWait : private RingOp, private ReadyWaiter, private TimerNode {
   ~ReadyWait() {
     // A frame destroyed while it waits (runtime shutdown: the workers are
     // joined, single-threaded): leave neither the registration nor the timer.
-    if (watching_ && owner_) owner_->unwatch(fd_, out_, this);
-    if (heap_index != kNotQueued && owner_) owner_->timers().remove(this);
+    if (!owner_) return;
+    stop_watching();
+    stop_timer();
   }
 
   bool await_ready() {
@@ -62,7 +63,7 @@ class ReadyWait : private RingOp, private ReadyWaiter, private TimerNode {
   static void ready(ReadyWaiter* w) noexcept {
     auto* self = static_cast<ReadyWait*>(w);
     self->watching_ = false;
-    if (self->heap_index != kNotQueued) self->owner_->timers().remove(self);
+    self->stop_timer();
     self->finish();
   }
   static void timed_out(TimerNode* n) noexcept {
@@ -74,13 +75,16 @@ class ReadyWait : private RingOp, private ReadyWaiter, private TimerNode {
   static void withdraw(RingOp* op) noexcept {
     auto* self = static_cast<ReadyWait*>(op);
     self->stop_watching();
-    if (self->heap_index != kNotQueued) self->owner_->timers().remove(self);
+    self->stop_timer();
     self->withdrawn_ = true;
     self->finish();
   }
   void stop_watching() noexcept {
     if (watching_) owner_->unwatch(fd_, out_, this);
     watching_ = false;
+  }
+  void stop_timer() noexcept {
+    if (heap_index != kNotQueued) owner_->timers().remove(this);
   }
 
   const int fd_;

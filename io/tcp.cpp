@@ -9,9 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "io/accept.hpp"
 #include "io/happy_eyeballs.hpp"
-#include "io/operation.hpp"
-#include "io/readiness.hpp"
 #include "io/socket_util.hpp"
 #include "skein/resolve.hpp"
 
@@ -26,11 +25,7 @@ Task<TcpStream> TcpStream::connect(SocketAddr addr) {
   if (addr.size() == 0) throw std::invalid_argument("skein::TcpStream::connect: empty address");
   TcpStream s(io::make_socket(addr.family(), SOCK_STREAM, "skein::TcpStream::connect"));
   const int fd = s.native_handle();
-  const int r = io::readiness_mode()
-                    ? co_await io::connect_when_ready(fd, addr.data(), addr.size())
-                    : co_await io::submit("TcpStream::connect", [&](io_uring_sqe* sqe) {
-                        io_uring_prep_connect(sqe, fd, addr.data(), addr.size());
-                      });
+  const int r = co_await io::connect_socket(fd, addr.data(), addr.size(), "TcpStream::connect");
   if (r < 0) throw_errno(-r, "skein::TcpStream::connect to " + addr.to_string());
   co_return s;
 }

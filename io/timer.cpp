@@ -123,9 +123,9 @@ DeadlineScope::DeadlineScope(Clock::time_point deadline) {
   timer_ = t;
 }
 
-bool DeadlineScope::close() noexcept {
+void DeadlineScope::close() noexcept {
   DeadlineTimer* t = std::exchange(timer_, nullptr);
-  if (!t) return fired_;
+  if (!t) return;
   std::uint8_t expected = DeadlineTimer::kArmed;
   if (t->state.compare_exchange_strong(expected, DeadlineTimer::kDisarmed, std::memory_order_acq_rel)) {
     // On the arming worker nothing else touches its heap now: the heap's
@@ -141,7 +141,6 @@ bool DeadlineScope::close() noexcept {
   // firing's RMW is ordered before ours by the acquire above.
   if (fired_) task_->flags.fetch_sub(kDeadlineUnit, std::memory_order_relaxed);
   t->unref();
-  return fired_;
 }
 
 bool DeadlineScope::timed_out() const noexcept {

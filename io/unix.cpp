@@ -13,8 +13,7 @@
 #include <stdexcept>
 #include <system_error>
 
-#include "io/operation.hpp"
-#include "io/readiness.hpp"
+#include "io/accept.hpp"
 #include "io/socket_util.hpp"
 
 namespace skein {
@@ -85,10 +84,7 @@ Task<UnixStream> UnixStream::connect(std::string path) {
   UnixStream s(io::make_socket(AF_UNIX, SOCK_STREAM, "skein::UnixStream::connect"));
   const int fd = s.native_handle();
   const auto* sa = reinterpret_cast<const sockaddr*>(&a.sun);
-  const int r = io::readiness_mode() ? co_await io::connect_when_ready(fd, sa, a.size)
-                                     : co_await io::submit("UnixStream::connect", [&](io_uring_sqe* sqe) {
-                                         io_uring_prep_connect(sqe, fd, sa, a.size);
-                                       });
+  const int r = co_await io::connect_socket(fd, sa, a.size, "UnixStream::connect");
   if (r < 0) throw_errno(-r, "skein::UnixStream::connect to '" + path + "'");
   co_return s;
 }

@@ -163,7 +163,7 @@ class SelectAwaiter {
     hook_.finished.store(false, std::memory_order_relaxed);
     // seq_cst store then load: pairs with request_cancel (see enqueue_cancellable).
     me->cancel_hook.store(&hook_, std::memory_order_seq_cst);
-    if (!(me->flags.load(std::memory_order_seq_cst) & kStopMask)) return true;
+    if (!stop_requested_seq_cst(me)) return true;
     if (me->cancel_hook.exchange(nullptr, std::memory_order_acq_rel) != &hook_) return true;
     // Cancelled before we suspended, and the hook is ours again. We hold
     // every lock, so no channel can have claimed a branch yet.

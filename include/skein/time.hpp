@@ -53,16 +53,17 @@ struct DeadlineTimer;
 // stops at its current or next cancellable wait (operation_canceled), as if
 // cancelled, but only while the scope is open: close() takes the unit back.
 // Nested scopes each have their own timer and unit. Out of line
-// (io/timer.cpp). Only inside a skein task on a worker with io_uring.
+// (io/timer.cpp). Only inside a skein task (on a worker with or without
+// io_uring).
 class DeadlineScope {
  public:
   explicit DeadlineScope(Clock::time_point deadline);
   DeadlineScope(const DeadlineScope&) = delete;
   DeadlineScope& operator=(const DeadlineScope&) = delete;
   ~DeadlineScope() { close(); }
-  // Disarms the timer (waiting for a firing in progress on another worker);
-  // true if the deadline passed while the scope was open. Idempotent.
-  bool close() noexcept;
+  // Disarms the timer (waiting for a firing in progress on another worker)
+  // and takes back the unit a firing added. Idempotent.
+  void close() noexcept;
   // After close(): the deadline passed and the task was not also cancelled
   // (JoinHandle::cancel wins over a timeout).
   bool timed_out() const noexcept;

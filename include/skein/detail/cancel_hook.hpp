@@ -2,8 +2,8 @@
 //
 // A task is cancelled by setting kCancelRequested in its flags
 // (request_cancel), or by adding to its deadline count (request_deadline_stop,
-// with_deadline); either stops it (kStopMask). If it is suspended in a cancellable wait, that wait has
-// armed a CancelHook; request_cancel takes the hook and runs it, and the hook
+// with_deadline); either stops it (kStopMask). If it is suspended in a
+// cancellable wait, that wait has armed a CancelHook; request_cancel takes the hook and runs it, and the hook
 // withdraws the wait (removes the waiter from its list, cancels the I/O) and
 // schedules the task, which then throws operation_canceled from await_resume.
 //
@@ -42,6 +42,12 @@ inline bool cancel_requested(const TaskHeader* t) noexcept {
   return t && (t->flags.load(std::memory_order_acquire) & kStopMask);
 }
 
+// Step 1's re-read of the flags after storing a hook (seq_cst, pairs with
+// the canceller's seq_cst RMW then exchange: either side sees the other).
+inline bool stop_requested_seq_cst(const TaskHeader* t) noexcept {
+  return t->flags.load(std::memory_order_seq_cst) & kStopMask;
+}
+
 inline void throw_if_cancelled(const TaskHeader* t) {
   if (cancel_requested(t)) throw operation_canceled();
 }
@@ -55,7 +61,7 @@ void request_deadline_stop(TaskHeader* t) noexcept;
 inline void arm_cancel_hook(TaskHeader* t, CancelHook* hook) noexcept {
   hook->finished.store(false, std::memory_order_relaxed);
   t->cancel_hook.store(hook, std::memory_order_seq_cst);
-  if (t->flags.load(std::memory_order_seq_cst) & kStopMask) {
+  if (stop_requested_seq_cst(t)) {
     if (CancelHook* h = t->cancel_hook.exchange(nullptr, std::memory_order_acq_rel)) {
       h->fn(h);
       h->finished.store(true, std::memory_order_release);

@@ -218,7 +218,7 @@ inline bool enqueue_cancellable(Waiter& w, WaiterList& list, SpinLock& lock, Tas
   // seq_cst fetch_or then exchange, so either we see the flag or the
   // canceller sees our hook (Dekker).
   task->cancel_hook.store(&w, std::memory_order_seq_cst);
-  if (!(task->flags.load(std::memory_order_seq_cst) & kStopMask)) return true;
+  if (!stop_requested_seq_cst(task)) return true;
   if (task->cancel_hook.exchange(nullptr, std::memory_order_acq_rel) != &w)
     return true;  // a canceller owns the hook: it runs once we unlock
   // We took our own hook back: nobody else will run it.
